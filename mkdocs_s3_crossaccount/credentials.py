@@ -1,0 +1,184 @@
+"""Credentials: source chain -> (optionally) the documents-account role, checked.
+
+The source is boto3's default chain (env keys, profile, container/instance role). With
+``role_arn`` we assume the role through botocore's own fetcher, wrapped in credentials that
+refresh themselves before they expire, so a publish that outlives its session goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    CredentialResolver,
+    Credentials,
+    DeferredRefreshableCredentials,
+)
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
+
+from . import diagnose
+from .errors import PublishError
+from .settings import Settings
+
+log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+
+DEFAULT_REGION = "us-east-1"
+Clock = Callable[[], datetime.datetime]
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Identity:
+    arn: str
+    account: str
+
+
+@dataclass
+class AwsContext:
+    """What the rest of the pipeline needs: a session acting in the target account."""
+
+    session: boto3.Session
+    identity: Identity
+    region: str
+    owner: str  # ExpectedBucketOwner for every bucket request
+    refreshes: list[datetime.datetime]  # when role credentials were (re)fetched, for reports/tests
+
+    def client(self, service: str, max_pool_connections: int = 10, endpoint_url: str | None = None) -> Any:
+        cfg = Config(
+            max_pool_connections=max_pool_connections,
+            retries={"mode": "standard", "max_attempts": 5},
+            connect_timeout=10,
+            read_timeout=60,
+            tcp_keepalive=True,
+        )
+        return self.session.client(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
+
+
+class _RoleCredentials(DeferredRefreshableCredentials):
+    """Refresh windows scaled to the session length.
+
+    botocore's defaults (advisory 15 min, mandatory 10 min before expiry) would make a
+    15-minute session refresh on every request; a third and a sixth of the duration,
+    capped at botocore's values, keep refreshes rare and always ahead of expiry.
+    """
+
+    def __init__(self, refresh_using: Callable[[], dict[str, Any]], duration: int, clock: Clock) -> None:
+        super().__init__(refresh_using=refresh_using, method="assume-role", time_fetcher=clock)
+        self._advisory_refresh_timeout = min(15 * 60, duration // 3)
+        self._mandatory_refresh_timeout = min(10 * 60, duration // 6)
+
+
+class _FixedProvider(CredentialProvider):
+    METHOD = "mkdocs-s3-crossaccount"
+    CANONICAL_NAME = "mkdocs-s3-crossaccount"
+
+    def __init__(self, creds: Credentials) -> None:
+        self._creds = creds
+
+    def load(self) -> Credentials:
+        return self._creds
+
+
+def _source_session(settings: Settings) -> botocore.session.Session:
+    try:
+        session = botocore.session.Session(profile=settings.profile)
+        session.get_scoped_config()  # raises ProfileNotFound early
+    except ProfileNotFound as exc:
+        raise PublishError(
+            f"AWS profile {settings.profile!r} was not found.",
+            "Check `profile:` (or AWS_PROFILE) against ~/.aws/config; in CI leave `profile` unset and use "
+            "environment variables.",
+        ) from exc
+    return session
+
+
+def _caller(session: boto3.Session, region: str) -> Identity:
+    sts = session.client("sts", region_name=region)
+    ident = sts.get_caller_identity()
+    return Identity(str(ident["Arn"]), str(ident["Account"]))
+
+
+def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
+    """Credentials for the target account, verified with GetCallerIdentity."""
+    source = _source_session(settings)
+    region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
+    source_boto = boto3.Session(botocore_session=source, region_name=region)
+    refreshes: list[datetime.datetime] = []
+
+    if not settings.role_arn:
+        try:
+            identity = _caller(source_boto, region)
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise diagnose.no_credentials(exc) from exc
+        except ClientError as exc:
+            raise diagnose.source_identity_failed(exc) from exc
+        except BotoCoreError as exc:
+            raise diagnose.unexpected(exc, "checking the identity with sts:GetCallerIdentity") from exc
+        owner = settings.expected_bucket_owner or identity.account
+        log.info("Publishing as %s (account %s), no role_arn set", identity.arn, identity.account)
+        return AwsContext(source_boto, identity, region, owner, refreshes)
+
+    source_creds = source.get_credentials()
+    if source_creds is None:
+        raise diagnose.no_credentials(NoCredentialsError())
+    extra: dict[str, Any] = {
+        "RoleSessionName": settings.session_name,
+        "DurationSeconds": settings.duration_seconds,
+    }
+    if settings.external_id:
+        extra["ExternalId"] = settings.external_id
+
+    def sts_client(service: str, **kwargs: Any) -> Any:
+        return source.create_client(service, region_name=region, **kwargs)
+
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=sts_client,
+        source_credentials=source_creds,
+        role_arn=settings.role_arn,
+        extra_args=extra,
+        expiry_window_seconds=min(15 * 60, settings.duration_seconds // 3),
+    )
+
+    def fetch() -> dict[str, Any]:
+        creds = fetcher.fetch_credentials()
+        refreshes.append(clock())
+        if len(refreshes) > 1:
+            log.info("Refreshed the role session for %s", settings.role_arn)
+        return creds
+
+    role_creds = _RoleCredentials(fetch, settings.duration_seconds, clock)
+    target = botocore.session.Session()
+    target.register_component("credential_provider", CredentialResolver([_FixedProvider(role_creds)]))
+    target_boto = boto3.Session(botocore_session=target, region_name=region)
+
+    try:
+        identity = _caller(target_boto, region)
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise diagnose.no_credentials(exc) from exc
+    except ClientError as exc:
+        caller = None
+        with contextlib.suppress(ClientError, BotoCoreError):
+            caller = _caller(source_boto, region).arn
+        raise diagnose.assume_role_failed(exc, settings.role_arn, caller, bool(settings.external_id)) from exc
+    except BotoCoreError as exc:
+        raise diagnose.unexpected(exc, f"assuming {settings.role_arn}") from exc
+
+    role_account = settings.role_account or identity.account
+    if identity.account != role_account:
+        raise diagnose.wrong_account(identity.arn, identity.account, role_account, settings.role_arn)
+    owner = settings.expected_bucket_owner or role_account
+    log.info("Assumed %s (account %s)", identity.arn, identity.account)
+    return AwsContext(target_boto, identity, region, owner, refreshes)

@@ -1,0 +1,195 @@
+"""Turn AWS failures into PublishErrors that say what to fix: which policy, principal, ARN.
+
+One place for every translation, so the plugin, the CLI and ``check`` say the same thing.
+Messages never include credentials: only ARNs, account ids, bucket and key names.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from .errors import PublishError
+
+NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+
+
+def code_of(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def status_of(exc: BaseException) -> int:
+    if isinstance(exc, ClientError):
+        return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return 0
+
+
+def _aws_text(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', '?')}: {err.get('Message', '').strip()}".rstrip(": ")
+    return str(exc)
+
+
+def no_credentials(exc: BaseException) -> PublishError:
+    what = "incomplete" if isinstance(exc, PartialCredentialsError) else "none were found"
+    return PublishError(
+        f"No usable AWS credentials for the source (development) account: {what}.",
+        "In GitLab, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as masked CI/CD variables "
+        "(or use web_identity_token_env with an id_token); locally, set a profile with `profile:` "
+        "or AWS_PROFILE.",
+    )
+
+
+def network(exc: BaseException, what: str) -> PublishError:
+    return PublishError(
+        f"Network failure while {what}, after botocore's retries: {type(exc).__name__}: {exc}",
+        "Check the runner's network access to AWS (proxy, VPC endpoint, endpoint_url / AWS_ENDPOINT_URL_*). "
+        "Objects already in the bucket were left as they were; rerun the job to finish.",
+    )
+
+
+def source_identity_failed(exc: BaseException) -> PublishError:
+    code = code_of(exc)
+    if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
+        return PublishError(
+            f"The source (development) account credentials were rejected by STS ({code}).",
+            "The access key id or secret key is wrong or deactivated: check the CI/CD variables "
+            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile) and rotate the key if needed.",
+        )
+    if code == "ExpiredToken":
+        return PublishError(
+            "The source credentials have expired (ExpiredToken).",
+            "Refresh the session (e.g. `aws sso login`) or use long-lived CI keys / an OIDC id_token.",
+        )
+    return unexpected(exc, "checking the source identity with sts:GetCallerIdentity")
+
+
+def assume_role_failed(exc: BaseException, role_arn: str, caller_arn: str | None, external_id: bool) -> PublishError:
+    code = code_of(exc)
+    who = caller_arn or "the source identity"
+    if code == "AccessDenied":
+        cond = (
+            ' and a Condition {"StringEquals": {"sts:ExternalId": "<your external_id>"}} that matches external_id'
+            if external_id
+            else ""
+        )
+        return PublishError(
+            f"AssumeRole into {role_arn} was denied for {who}.",
+            f"In the documents account, the trust policy of {role_arn} must allow "
+            f'{{"Effect": "Allow", "Principal": {{"AWS": "{caller_arn or "<caller ARN>"}"}}, '
+            f'"Action": "sts:AssumeRole"{cond}}}; and in the development account, {who} needs an identity '
+            f'policy allowing "sts:AssumeRole" on "{role_arn}". Check also that role_arn names an existing role.',
+        )
+    if code == "ValidationError" and "DurationSeconds" in str(exc):
+        return PublishError(
+            f"AssumeRole into {role_arn} refused the session duration: {_aws_text(exc)}",
+            "Lower duration_seconds, or raise the role's MaxSessionDuration "
+            "(aws iam update-role --max-session-duration). Chained role sessions are capped at 3600 s.",
+        )
+    if code == "RegionDisabledException":
+        return PublishError(
+            f"STS is not activated in this region for the documents account: {_aws_text(exc)}",
+            "Activate the region in the account's IAM settings, or set region to an active one.",
+        )
+    if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"):
+        return source_identity_failed(exc)
+    if code in ("InvalidIdentityToken", "ExpiredTokenException", "IDPRejectedClaim", "IDPCommunicationError"):
+        return PublishError(
+            f"AssumeRoleWithWebIdentity into {role_arn} rejected the OIDC token ({code}).",
+            "Check the role's trust policy: the Federated principal must be the GitLab OIDC provider, and "
+            "its aud/sub conditions must match the id_token's aud and the project/branch (sub). Tokens live "
+            "as long as the job, so use them during the job.",
+        )
+    return unexpected(exc, f"assuming {role_arn}")
+
+
+def wrong_account(actual_arn: str, actual: str, expected: str, role_arn: str | None) -> PublishError:
+    return PublishError(
+        f"The credentials act in account {actual} ({actual_arn}), but the publish targets account {expected}.",
+        f"Check role_arn ({role_arn}) and expected_bucket_owner; refusing to write with the wrong account's "
+        "credentials."
+        if role_arn
+        else "Set role_arn to the documents account's role, or set expected_bucket_owner to this account.",
+    )
+
+
+def bucket_failed(exc: BaseException, bucket: str, owner: str, identity_arn: str, action: str) -> PublishError:
+    """Errors of a bucket-level call (ListObjectsV2, HeadBucket)."""
+    if isinstance(exc, NETWORK_ERRORS):
+        return network(exc, f"{action} s3://{bucket}")
+    code = code_of(exc)
+    status = status_of(exc)
+    if code in ("NoSuchBucket",) or (status == 404 and code in ("404", "NotFound")):
+        return PublishError(
+            f"Bucket {bucket!r} does not exist (or not in this partition).",
+            f"Check the bucket name, or create it in account {owner}: "
+            f"aws s3api create-bucket --bucket {bucket} (with the right region).",
+        )
+    if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
+        return PublishError(
+            f"Access denied to {action} s3://{bucket} as {identity_arn}.",
+            f"Either the bucket is not owned by account {owner} (ExpectedBucketOwner check; set "
+            f"expected_bucket_owner if it lives elsewhere), or the role's permission policy lacks "
+            f'{{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::{bucket}"}}; '
+            "a bucket policy or SCP may also deny it.",
+        )
+    if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
+        return PublishError(
+            f"Bucket {bucket!r} is in another region than the one configured: {_aws_text(exc)}",
+            "Set region to the bucket's region.",
+        )
+    return unexpected(exc, f"{action} s3://{bucket}")
+
+
+def object_failed(exc: BaseException, bucket: str, key: str, identity_arn: str, action: str) -> PublishError:
+    """Errors of an object-level write (PutObject, multipart upload, DeleteObjects)."""
+    if isinstance(exc, NETWORK_ERRORS):
+        return network(exc, f"{action} s3://{bucket}/{key}")
+    code = code_of(exc)
+    if code == "NoSuchBucket":
+        return bucket_failed(exc, bucket, "the documents account", identity_arn, action)
+    return object_code_failed(code, _aws_text(exc), bucket, key, identity_arn, action) or unexpected(
+        exc, f"{action} s3://{bucket}/{key}"
+    )
+
+
+def object_code_failed(
+    code: str, text: str, bucket: str, key: str, identity_arn: str, action: str
+) -> PublishError | None:
+    """An object-level error code (also the per-key ones inside a DeleteObjects 200) -> the fix."""
+    if code in ("AccessDenied", "403", "Forbidden"):
+        s3_action = "s3:DeleteObject" if action.startswith("delet") else "s3:PutObject"
+        prefix_arn = f"arn:aws:s3:::{bucket}/{key.split('/', 1)[0] + '/*' if '/' in key else '*'}"
+        return PublishError(
+            f"Access denied to {action} s3://{bucket}/{key} as {identity_arn}.",
+            f'The role\'s permission policy must allow "{s3_action}" on the objects, e.g. '
+            f'"Resource": "arn:aws:s3:::{bucket}/*" (or "{prefix_arn}" for a prefix) — granting only the '
+            f'bucket ARN "arn:aws:s3:::{bucket}" is not enough. A bucket policy, SCP, or KMS key policy '
+            "(SSE-KMS buckets need kms:GenerateDataKey) may also deny it.",
+        )
+    if code:
+        return PublishError(f"AWS refused to {action} s3://{bucket}/{key}: {text}")
+    return None
+
+
+def unexpected(exc: BaseException, what: str) -> PublishError:
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return no_credentials(exc)
+    if isinstance(exc, NETWORK_ERRORS):
+        return network(exc, what)
+    if isinstance(exc, ClientError):
+        return PublishError(f"AWS refused {what}: {_aws_text(exc)}")
+    if isinstance(exc, BotoCoreError):
+        return PublishError(f"Failed {what}: {exc}")
+    return PublishError(f"Failed {what}: {type(exc).__name__}: {exc}")

@@ -1,0 +1,120 @@
+"""The plugin's options as a typed MkDocs Config, validated when mkdocs.yml loads.
+
+Each rule lives in ``settings.py``; the option classes here only adapt it to MkDocs'
+ValidationError so the build stops at config load, naming the option and the rule.
+The CLI loads the same class, so mkdocs.yml means the same thing to both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+from . import settings as rules
+from .errors import SettingsError
+from .settings import Settings
+
+
+class _Checked(c.Type[Any]):
+    """A typed option whose value must also pass one of the rules in settings.py."""
+
+    def __init__(self, kind: type | tuple[type, ...], check: Callable[[Any], object], **kwargs: Any) -> None:
+        super().__init__(kind, **kwargs)
+        self._check = check
+
+    def run_validation(self, value: object) -> Any:
+        value = super().run_validation(value)
+        if value is None:
+            return value
+        try:
+            self._check(value)
+        except SettingsError as exc:
+            raise base.ValidationError(exc.rule) from exc
+        return value
+
+
+class _GlobMap(c.DictOfItems[str]):
+    """glob -> string, each glob checked; keeps the order written (first match wins)."""
+
+    def __init__(self, option: str, check_value: Callable[[str, str], None] | None = None) -> None:
+        super().__init__(c.Type(str), default={})
+        self._option = option
+        self._check_value = check_value
+
+    def run_validation(self, value: object) -> dict[str, str]:
+        result = super().run_validation(value)
+        for pattern, item in result.items():
+            try:
+                rules.check_glob(self._option, pattern)
+                if self._check_value:
+                    self._check_value(self._option, item)
+            except SettingsError as exc:
+                raise base.ValidationError(exc.rule) from exc
+        return result
+
+
+class PluginOptions(base.Config):
+    """Options of the ``s3-crossaccount`` plugin (README documents each)."""
+
+    enabled = c.Type(bool, default=False)
+    """Publish at all. Off by default so local builds never publish; turn on in CI with !ENV."""
+    publish_on = c.ListOfItems(c.Choice(("build", "gh-deploy", "serve")), default=["build"])
+    """MkDocs commands that publish. `serve` is accepted but never publishes a temporary site."""
+    bucket = _Checked(str, rules.check_bucket)
+    """Name of the docs bucket in the documents account (required)."""
+    prefix = _Checked(str, rules.normalize_prefix, default="")
+    """Folder in the bucket; '' for the root. Matched at a '/' boundary only."""
+    region = c.Optional(_Checked(str, rules.check_region))
+    """AWS region of the bucket and the STS endpoint (default: AWS_REGION / profile / us-east-1)."""
+    role_arn = c.Optional(_Checked(str, rules.check_role_arn))
+    """Role in the documents account to assume. Unset: use the ambient credentials as they are."""
+    external_id = c.Optional(_Checked(str, rules.check_external_id))
+    """ExternalId the role's trust policy requires (use !ENV; never logged)."""
+    role_session_name = c.Optional(_Checked(str, rules.check_session_name))
+    """STS session name (default: from CI variables, e.g. mkdocs-group-project-job-123)."""
+    duration_seconds = _Checked(int, rules.check_duration, default=3600)
+    """Requested role session length, 900-43200; sessions refresh themselves anyway."""
+    profile = c.Optional(c.Type(str))
+    """Named profile for the source credentials (local use)."""
+    endpoint_url = c.Optional(c.URL())
+    """S3 endpoint override (tests, S3-compatible stores). AWS_ENDPOINT_URL_S3 / _STS also work."""
+    expected_bucket_owner = c.Optional(_Checked(str, lambda v: rules.check_account("expected_bucket_owner", v)))
+    """Account that must own the bucket (default: role_arn's account). Sent on every request."""
+    delete = c.Type(bool, default=True)
+    """Remove objects under the prefix that are no longer in the site (guarded)."""
+    max_deletes = _Checked(int, lambda v: rules.check_non_negative("max_deletes", v), default=500)
+    """Refuse the publish when more stale objects than this would be deleted."""
+    max_delete_share = _Checked((int, float), lambda v: rules.check_share("max_delete_share", v), default=0.5)
+    """Refuse when deletes exceed this share of the remote objects (above 10 deletes)."""
+    content_types = _GlobMap("content_types", rules.check_content_type)
+    """glob -> Content-Type overrides; first match wins over the built-in table."""
+    dry_run = c.Type(bool, default=False)
+    """Plan and print, change nothing."""
+    concurrency = _Checked(int, rules.check_concurrency, default=16)
+    """Parallel transfers (1-64)."""
+    stable_build_date = c.Type(bool, default=True)
+    """When publishing and SOURCE_DATE_EPOCH is unset, set it to the commit time, so themes'
+    build-date stamps don't change every page's bytes between rebuilds of one commit."""
+
+    def to_settings(self) -> Settings:
+        return Settings(
+            bucket=self.bucket,
+            prefix=self.prefix,
+            region=self.region,
+            role_arn=self.role_arn,
+            external_id=self.external_id,
+            role_session_name=self.role_session_name,
+            duration_seconds=self.duration_seconds,
+            profile=self.profile,
+            endpoint_url=self.endpoint_url,
+            expected_bucket_owner=self.expected_bucket_owner,
+            delete=self.delete,
+            max_deletes=self.max_deletes,
+            max_delete_share=float(self.max_delete_share),
+            content_types=dict(self.content_types),
+            dry_run=self.dry_run,
+            concurrency=self.concurrency,
+        )

@@ -1,0 +1,137 @@
+"""MkDocs hooks only: decide whether this build publishes, then call the engine."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+
+from .errors import PublishError
+from .options import PluginOptions
+from .publish import publish
+
+log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+
+# Roots of the host's logger tree whose warnings make `--strict` abort the build.
+_HOST_LOGGERS = ("mkdocs", "properdocs")
+
+
+class _WarningCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def parse_commit_timestamp(value: str) -> int | None:
+    """GitLab's CI_COMMIT_TIMESTAMP (ISO 8601, e.g. 2026-11-28T20:15:00Z or +01:00) -> epoch."""
+    try:
+        stamp = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return int(stamp.timestamp())
+
+
+def commit_epoch(environ: Mapping[str, str], project_dir: str) -> int | None:
+    """The current commit's time: from CI variables, else `git log -1`, else None."""
+    if environ.get("CI_COMMIT_TIMESTAMP"):
+        return parse_commit_timestamp(environ["CI_COMMIT_TIMESTAMP"])
+    try:
+        out = subprocess.run(
+            ["git", "-C", project_dir or ".", "log", "-1", "--format=%ct"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return int(out) if out.isdigit() else None
+
+
+def looks_like_serve_dir(site_dir: str) -> bool:
+    """`mkdocs serve --clean` reports command 'build' but builds into a fresh temp dir."""
+    parent = os.path.dirname(os.path.abspath(site_dir))
+    name = os.path.basename(os.path.abspath(site_dir))
+    return os.path.samefile(parent, tempfile.gettempdir()) and name.startswith(("mkdocs_", "properdocs_"))
+
+
+class S3CrossAccountPlugin(BasePlugin[PluginOptions]):
+    def __init__(self) -> None:
+        self.command: str | None = None
+        self._counter: _WarningCounter | None = None
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.command = command
+
+    @event_priority(100)  # first, so warnings of other plugins' on_config are counted too
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        if self.config.enabled and self.config.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
+            epoch = commit_epoch(os.environ, os.path.dirname(config.config_file_path or "."))
+            if epoch is not None:
+                os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+                log.debug("s3-crossaccount: SOURCE_DATE_EPOCH=%d (commit time) for a reproducible build", epoch)
+        self._detach()
+        self._counter = _WarningCounter()
+        for name in _HOST_LOGGERS:
+            logging.getLogger(name).addHandler(self._counter)
+        return config
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._detach()
+
+    def on_shutdown(self) -> None:
+        self._detach()
+
+    def _detach(self) -> None:
+        if self._counter is not None:
+            for name in _HOST_LOGGERS:
+                logging.getLogger(name).removeHandler(self._counter)
+
+    def skip_reason(self, config: MkDocsConfig) -> str | None:
+        """Why this build must not publish, or None to publish."""
+        opts = self.config
+        if not opts.enabled:
+            return "enabled is false (set `enabled: true`, e.g. `enabled: !ENV [DOCS_PUBLISH, false]`)"
+        # Unknown command (an older host without on_startup): trust argv, never publish a serve.
+        command = self.command or ("serve" if "serve" in sys.argv[1:2] else "build")
+        if command == "serve" or looks_like_serve_dir(config.site_dir):
+            return "`mkdocs serve` builds a temporary preview, which is never published"
+        if command not in opts.publish_on:
+            return f"command {command!r} is not in publish_on {list(opts.publish_on)}"
+        warnings = self._counter.count if self._counter else 0
+        if config.strict and warnings:
+            return f"--strict build with {warnings} warning(s); MkDocs will abort it"
+        return None
+
+    @event_priority(-100)  # after every other plugin: search writes its index in post_build
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._detach()
+        reason = self.skip_reason(config)
+        if reason:
+            # a warning for the strict case, so the reader sees why nothing was published
+            level = logging.WARNING if reason.startswith("--strict") else logging.INFO
+            log.log(level, "s3-crossaccount: not publishing: %s", reason)
+            return
+        try:
+            publish(config.site_dir, self.config.to_settings())
+        except PublishError as exc:
+            raise PluginError(f"s3-crossaccount: {exc}") from None
+
+    def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - loggers don't pickle
+        state = dict(self.__dict__)
+        state["_counter"] = None
+        return state

@@ -1,0 +1,246 @@
+"""Validated, typed settings for a publish, and the pure rules that validate them.
+
+Nothing here does I/O or imports MkDocs: the plugin's config class and the CLI both
+call these rules, so a rule and its message live in exactly one place.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import SettingsError
+from .globs import GlobError, compile_glob
+
+# --- rules -------------------------------------------------------------------------
+
+_ROLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)"
+    r":iam::(?P<account>\d{12}):role/(?P<path>(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
+)
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+DURATION_MIN = 900
+DURATION_MAX = 43200
+EXTERNAL_ID_MIN = 2
+EXTERNAL_ID_MAX = 1224
+CONCURRENCY_MAX = 64
+
+
+def check_role_arn(value: str) -> str:
+    """Return the role ARN's account id, or raise SettingsError saying what a role ARN looks like."""
+    m = _ROLE_ARN.match(value)
+    if m:
+        return m.group("account")
+    hint = ""
+    if value.startswith("arn:") and ":user/" in value:
+        hint = " That is a user ARN; give the ARN of the role in the documents account."
+    elif value.startswith("arn:") and ":sts::" in value:
+        hint = " That is an assumed-role session ARN; give the IAM role ARN (arn:...:iam::...:role/...)."
+    elif value.startswith("arn:") and not re.match(r"^arn:aws(-[a-z-]+)?:", value):
+        hint = " The partition must be aws, aws-cn or aws-us-gov (and the other AWS partitions)."
+    elif re.match(r"^arn:[^:]+:iam::\d+:", value) and not re.match(r"^arn:[^:]+:iam::\d{12}:", value):
+        hint = " The account id must be exactly 12 digits."
+    raise SettingsError(
+        "role_arn",
+        f"{value!r} is not an IAM role ARN. Expected arn:aws:iam::<12-digit account>:role/<name>, "
+        f"e.g. arn:aws:iam::222222222222:role/docs-publisher.{hint}",
+    )
+
+
+def check_bucket(value: str) -> None:
+    if value.startswith("s3://"):
+        raise SettingsError("bucket", f"{value!r}: give the bare bucket name without s3:// (put a path in 'prefix').")
+    if "/" in value:
+        raise SettingsError(
+            "bucket", f"{value!r} contains '/': give the bare bucket name and put the path in 'prefix'."
+        )
+    problems = []
+    if not 3 <= len(value) <= 63:
+        problems.append("3 to 63 characters")
+    if not _BUCKET.match(value):
+        problems.append("only lowercase letters, digits, '.' and '-', starting and ending with a letter or digit")
+    if ".." in value:
+        problems.append("no two adjacent periods")
+    try:
+        ipaddress.IPv4Address(value)
+        problems.append("not formatted as an IP address")
+    except ValueError:
+        pass
+    if value.startswith("xn--") or value.startswith("sthree-") or value.endswith("-s3alias"):
+        problems.append("no reserved prefix (xn--, sthree-) or suffix (-s3alias)")
+    if problems:
+        raise SettingsError("bucket", f"{value!r} is not a valid S3 bucket name: it needs " + "; ".join(problems) + ".")
+
+
+def normalize_prefix(value: str) -> str:
+    """Return the prefix without surrounding slashes; '' means the bucket root."""
+    if value.startswith("/"):
+        raise SettingsError(
+            "prefix", f"{value!r} starts with '/': S3 keys have no leading slash; write {value.strip('/')!r}."
+        )
+    if "\\" in value:
+        raise SettingsError("prefix", f"{value!r} contains a backslash: use '/' between folders.")
+    stripped = value.strip("/")
+    parts = stripped.split("/") if stripped else []
+    if any(p in ("", ".", "..") for p in parts):
+        raise SettingsError(
+            "prefix", f"{value!r} has an empty, '.' or '..' path segment: write a plain path like 'docs/v2'."
+        )
+    if len(stripped.encode()) > 900:
+        raise SettingsError("prefix", "is longer than 900 bytes; S3 keys are limited to 1024 bytes.")
+    return stripped
+
+
+def check_session_name(value: str) -> None:
+    if not _SESSION_NAME.match(value):
+        raise SettingsError(
+            "role_session_name",
+            f"{value!r} is not a valid STS session name: 2 to 64 characters from letters, digits "
+            "and + = , . @ - _ (no spaces or slashes).",
+        )
+
+
+def check_external_id(value: str) -> None:
+    if not EXTERNAL_ID_MIN <= len(value) <= EXTERNAL_ID_MAX or not re.fullmatch(r"[\w+=,.@:/-]+", value):
+        raise SettingsError(
+            "external_id",
+            f"must be {EXTERNAL_ID_MIN} to {EXTERNAL_ID_MAX} characters from letters, digits and "
+            "+ = , . @ : / - _ (the value is not shown because it is a shared secret).",
+        )
+
+
+def check_duration(value: int) -> None:
+    if not DURATION_MIN <= value <= DURATION_MAX:
+        raise SettingsError(
+            "duration_seconds",
+            f"{value} is outside STS's range {DURATION_MIN}–{DURATION_MAX} seconds (15 minutes to 12 hours; "
+            "the role's MaxSessionDuration must also allow it).",
+        )
+
+
+def check_account(option: str, value: str) -> None:
+    if not _ACCOUNT.match(value):
+        raise SettingsError(option, f"{value!r} is not a 12-digit AWS account id.")
+
+
+def check_region(value: str) -> None:
+    if not _REGION.match(value):
+        raise SettingsError("region", f"{value!r} is not an AWS region name like eu-west-1 or us-east-1.")
+
+
+def check_non_negative(option: str, value: float) -> None:
+    if value < 0:
+        raise SettingsError(option, f"{value} is negative; use 0 or more.")
+
+
+def check_share(option: str, value: float) -> None:
+    if not 0 <= value <= 1:
+        raise SettingsError(option, f"{value} must be a share between 0 and 1 (e.g. 0.5 for half).")
+
+
+def check_concurrency(value: int) -> None:
+    if not 1 <= value <= CONCURRENCY_MAX:
+        raise SettingsError("concurrency", f"{value} must be between 1 and {CONCURRENCY_MAX}.")
+
+
+def check_glob(option: str, pattern: str) -> None:
+    try:
+        compile_glob(pattern)
+    except GlobError as exc:
+        raise SettingsError(option, str(exc) + ".") from exc
+
+
+def check_content_type(option: str, value: str) -> None:
+    if not re.fullmatch(r"[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=[\w.+\"-]+)*", value):
+        raise SettingsError(option, f"{value!r} is not a media type like 'text/html; charset=utf-8'.")
+
+
+_SANITIZE = re.compile(r"[^\w+=,.@-]+")
+
+
+def default_session_name(environ: Mapping[str, str] | None = None) -> str:
+    """A session name that says who published: GitLab project and job, else user@host.
+
+    Sanitised to STS's rules, so any CI variable content is acceptable.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("CI_JOB_ID"):
+        project = env.get("CI_PROJECT_PATH_SLUG") or env.get("CI_PROJECT_NAME") or env.get("CI_PROJECT_ID") or "gitlab"
+        raw = f"mkdocs-{project}-job-{env['CI_JOB_ID']}"
+    elif env.get("GITHUB_RUN_ID"):
+        raw = f"mkdocs-{env.get('GITHUB_REPOSITORY', 'github').replace('/', '-')}-run-{env['GITHUB_RUN_ID']}"
+    else:
+        user = env.get("USER") or env.get("USERNAME") or "local"
+        raw = f"mkdocs-{user}"
+    name = _SANITIZE.sub("-", raw).strip("-")
+    if len(name) > 64:
+        # keep the distinguishing tail (the job id) rather than the head
+        name = "mkdocs-" + name[-(64 - len("mkdocs-")) :].lstrip("-")
+    if len(name) < 2:
+        name = "mkdocs-publish"
+    return name
+
+
+# --- the settings object -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a publish needs, already validated."""
+
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = field(default=None, repr=False)
+    role_session_name: str | None = None
+    duration_seconds: int = 3600
+    profile: str | None = None
+    endpoint_url: str | None = None
+    expected_bucket_owner: str | None = None
+    delete: bool = True
+    max_deletes: int = 500
+    max_delete_share: float = 0.5
+    content_types: Mapping[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    concurrency: int = 16
+
+    def __post_init__(self) -> None:
+        check_bucket(self.bucket)
+        object.__setattr__(self, "prefix", normalize_prefix(self.prefix))
+        if self.region is not None:
+            check_region(self.region)
+        if self.role_arn is not None:
+            check_role_arn(self.role_arn)
+        if self.external_id is not None:
+            check_external_id(self.external_id)
+        if self.role_session_name is not None:
+            check_session_name(self.role_session_name)
+        check_duration(self.duration_seconds)
+        if self.expected_bucket_owner is not None:
+            check_account("expected_bucket_owner", self.expected_bucket_owner)
+        check_non_negative("max_deletes", self.max_deletes)
+        check_share("max_delete_share", self.max_delete_share)
+        check_concurrency(self.concurrency)
+        for pattern, ctype in self.content_types.items():
+            check_glob("content_types", pattern)
+            check_content_type("content_types", ctype)
+
+    @property
+    def role_account(self) -> str | None:
+        return check_role_arn(self.role_arn) if self.role_arn else None
+
+    @property
+    def session_name(self) -> str:
+        return self.role_session_name or default_session_name()
+
+    @property
+    def destination(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}"
