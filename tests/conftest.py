@@ -1,0 +1,174 @@
+"""Shared fixtures: a real moto server process on 127.0.0.1 with two simulated accounts.
+
+The development account (123456789012) is whoever signs with any unknown key; the role
+in the documents account (222222222222) is reached through STS AssumeRole, and its
+credentials act there, exactly as in AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_SITE = ROOT / "example-site"
+
+DEV_ACCOUNT = "123456789012"
+DOCS_ACCOUNT = "222222222222"
+ROLE_ARN = f"arn:aws:iam::{DOCS_ACCOUNT}:role/docs-publisher"
+BUCKET = "example-docs"
+EXTERNAL_ID = "example-external-id"
+# Obviously fake development-account keys (moto accepts any).
+DEV_KEY = "testing-dev-access-key"
+DEV_SECRET = "testing-dev-secret-key-not-real"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@dataclass
+class MotoServer:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+    def reset(self) -> None:
+        req = urllib.request.Request(self.url + "/moto-api/reset", method="POST")
+        urllib.request.urlopen(req, timeout=10).close()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_moto(extra_env: dict[str, str] | None = None) -> MotoServer:
+    port = free_port()
+    exe = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
+    cmd = [exe] if exe else [sys.executable, "-m", "moto.server"]
+    env = {**os.environ, **(extra_env or {})}
+    proc = subprocess.Popen(
+        [*cmd, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    server = MotoServer(f"http://127.0.0.1:{port}", proc)
+    try:
+        wait_http(server.url + "/moto-api/")
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = start_moto()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Accounts:
+    """Clients for both accounts against one moto server."""
+
+    url: str
+
+    def env(self) -> dict[str, str]:
+        """Environment of a CI job holding only development-account keys."""
+        return {
+            "AWS_ACCESS_KEY_ID": DEV_KEY,
+            "AWS_SECRET_ACCESS_KEY": DEV_SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.url,
+        }
+
+    def dev_client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=DEV_KEY,
+            aws_secret_access_key=DEV_SECRET,
+        )
+
+    def docs_client(self, service: str) -> Any:
+        """A client acting in the documents account (through the role)."""
+        creds = self.dev_client("sts").assume_role(RoleArn=ROLE_ARN, RoleSessionName="test-setup")["Credentials"]
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
+
+@pytest.fixture
+def accounts(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Accounts:
+    """A reset moto server; the process environment is the CI job's (dev keys only)."""
+    moto_server.reset()
+    acc = Accounts(moto_server.url)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS", "SOURCE_DATE_EPOCH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in acc.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    return acc
+
+
+@pytest.fixture
+def docs_bucket(accounts: Accounts) -> Any:
+    """The docs bucket, created in the documents account; returns a docs-account S3 client."""
+    s3 = accounts.docs_client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    return s3
+
+
+def bucket_objects(s3: Any, bucket: str = BUCKET, prefix: str = "") -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", ()):
+            out[item["Key"]] = item
+    return out
+
+
+@pytest.fixture
+def site_copy(tmp_path: Path) -> Path:
+    """A private copy of example-site (sources only) to edit and build."""
+    dest = tmp_path / "example-site"
+    shutil.copytree(EXAMPLE_SITE, dest, ignore=shutil.ignore_patterns("site"))
+    return dest
