@@ -46,7 +46,7 @@ class Progress:
             self.done_bytes += nbytes
 
 
-class _Done(BaseSubscriber):  # type: ignore[misc]
+class _Done(BaseSubscriber):
     def __init__(self, progress: Progress, size: int, on_fail: Callable[[], None]) -> None:
         self._progress = progress
         self._size = size

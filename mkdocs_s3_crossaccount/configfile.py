@@ -24,7 +24,7 @@ PLUGIN_NAMES = ("s3-crossaccount", "mkdocs-s3-crossaccount")
 DEFAULT_FILES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")
 
 
-class _Tolerant(yaml.SafeLoader):
+class _Tolerant(yaml.SafeLoader):  # type: ignore[misc]
     pass
 
 

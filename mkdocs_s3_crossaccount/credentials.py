@@ -64,7 +64,8 @@ class AwsContext:
             read_timeout=60,
             tcp_keepalive=True,
         )
-        return self.session.client(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
+        make: Any = self.session.client  # boto3-stubs overloads want a literal service name
+        return make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
 
 
 class _RoleCredentials(DeferredRefreshableCredentials):

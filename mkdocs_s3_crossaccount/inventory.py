@@ -73,14 +73,17 @@ def _hash_file(path: str, size: int) -> tuple[str, str]:
 
 
 def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
-    """Yield (segments, path, size) for every regular file, refusing links out of ``root``."""
+    """Yield (segments, path, size) for every regular file, refusing links out of ``root``.
+
+    Links inside the site are followed (a web server would serve both paths); a link back
+    to one of its own ancestors is skipped, so link loops end.
+    """
     real_root = os.path.realpath(root)
-    seen_dirs = {real_root}
-    stack: list[tuple[tuple[str, ...], str]] = [((), str(root))]
+    stack: list[tuple[tuple[str, ...], str, frozenset[str]]] = [((), str(root), frozenset({real_root}))]
     while stack:
-        segs, directory = stack.pop()
+        segs, directory, ancestors = stack.pop()
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
         except OSError as exc:
             raise PublishError(
                 f"Cannot read folder {directory!r} in the site dir: {exc.strerror}.",
@@ -103,10 +106,8 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
                     )
             if entry.is_dir(follow_symlinks=True):
                 real = os.path.realpath(entry.path)
-                if real in seen_dirs:
-                    continue  # a link back up the tree: already walked
-                seen_dirs.add(real)
-                stack.append((here, entry.path))
+                if real not in ancestors:
+                    stack.append((here, entry.path, ancestors | {real}))
             elif entry.is_file(follow_symlinks=True):
                 yield here, entry.path, entry.stat(follow_symlinks=True).st_size
 
@@ -134,6 +135,15 @@ def scan(
                 "Shorten the file name or the prefix.",
             )
         found.append((rel, key, path, size))
+    seen: set[str] = set()
+    for rel, _, _, _ in found:
+        if rel in seen:
+            raise PublishError(
+                f"Two files in the site map to the same key {rel!r} (names differing only in Unicode "
+                "normalisation, e.g. a decomposed 'é').",
+                "Rename one of them; nothing was published.",
+            )
+        seen.add(rel)
 
     def hash_one(item: tuple[str, str, str, int]) -> LocalFile:
         rel, key, path, size = item

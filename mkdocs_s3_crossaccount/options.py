@@ -56,7 +56,7 @@ class _GlobMap(c.DictOfItems[str]):
         return result
 
 
-class PluginOptions(base.Config):
+class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Options of the ``s3-crossaccount`` plugin (README documents each)."""
 
     enabled = c.Type(bool, default=False)

@@ -69,7 +69,7 @@ def looks_like_serve_dir(site_dir: str) -> bool:
     return os.path.samefile(parent, tempfile.gettempdir()) and name.startswith(("mkdocs_", "properdocs_"))
 
 
-class S3CrossAccountPlugin(BasePlugin[PluginOptions]):
+class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.command: str | None = None
         self._counter: _WarningCounter | None = None

@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,7 +16,7 @@ from .credentials import AwsContext, Clock, _utcnow, connect
 from .errors import PublishError
 from .inventory import scan
 from .plan import check_site, make_plan
-from .remote import list_remote
+from .remote import RemoteObject, list_remote
 from .report import PublishResult, plan_lines
 from .settings import Settings
 
@@ -96,13 +97,13 @@ def publish(
     return result
 
 
-def s3_client(ctx: AwsContext, settings: Settings) -> object:
+def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     # the pool must fit every concurrent transfer, or threads queue for sockets
     return ctx.client("s3", max_pool_connections=settings.concurrency + 4, endpoint_url=settings.endpoint_url)
 
 
-def _list(s3: object, ctx: AwsContext, settings: Settings) -> dict[str, object]:
+def _list(s3: Any, ctx: AwsContext, settings: Settings) -> dict[str, RemoteObject]:
     try:
-        return list_remote(s3, settings.bucket, settings.prefix, ctx.owner)  # type: ignore[return-value]
+        return list_remote(s3, settings.bucket, settings.prefix, ctx.owner)
     except (ClientError, BotoCoreError) as exc:
         raise diagnose.bucket_failed(exc, settings.bucket, ctx.owner, ctx.identity.arn, "list") from exc

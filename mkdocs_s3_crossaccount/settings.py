@@ -19,10 +19,11 @@ from .globs import GlobError, compile_glob
 
 _ROLE_ARN = re.compile(
     r"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)"
-    r":iam::(?P<account>\d{12}):role/(?P<path>(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
+    r":iam::(?P<account>\d{12}):role/(?P<path>(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})$",
+    re.ASCII,
 )
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
@@ -108,7 +109,7 @@ def check_session_name(value: str) -> None:
 
 
 def check_external_id(value: str) -> None:
-    if not EXTERNAL_ID_MIN <= len(value) <= EXTERNAL_ID_MAX or not re.fullmatch(r"[\w+=,.@:/-]+", value):
+    if not EXTERNAL_ID_MIN <= len(value) <= EXTERNAL_ID_MAX or not re.fullmatch(r"[\w+=,.@:/-]+", value, re.ASCII):
         raise SettingsError(
             "external_id",
             f"must be {EXTERNAL_ID_MIN} to {EXTERNAL_ID_MAX} characters from letters, digits and "
@@ -162,7 +163,7 @@ def check_content_type(option: str, value: str) -> None:
         raise SettingsError(option, f"{value!r} is not a media type like 'text/html; charset=utf-8'.")
 
 
-_SANITIZE = re.compile(r"[^\w+=,.@-]+")
+_SANITIZE = re.compile(r"[^\w+=,.@-]+", re.ASCII)
 
 
 def default_session_name(environ: Mapping[str, str] | None = None) -> str:
@@ -179,7 +180,7 @@ def default_session_name(environ: Mapping[str, str] | None = None) -> str:
     else:
         user = env.get("USER") or env.get("USERNAME") or "local"
         raw = f"mkdocs-{user}"
-    name = _SANITIZE.sub("-", raw).strip("-")
+    name = re.sub("-{2,}", "-", _SANITIZE.sub("-", raw)).strip("-")
     if len(name) > 64:
         # keep the distinguishing tail (the job id) rather than the head
         name = "mkdocs-" + name[-(64 - len("mkdocs-")) :].lstrip("-")

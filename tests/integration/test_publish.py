@@ -75,9 +75,7 @@ def test_second_publish_uploads_nothing_even_with_new_mtimes(
     assert again.deleted == []
 
 
-def test_edit_uploads_only_the_change_and_removal_deletes(
-    tmp_path: Path, accounts: Accounts, docs_bucket: Any
-) -> None:
+def test_edit_uploads_only_the_change_and_removal_deletes(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     site = make_site(tmp_path / "site", SITE)
     publish(site, settings())
     (site / "guide/index.html").write_bytes(b"<html>guide v2</html>")
@@ -95,7 +93,8 @@ def test_prefix_boundary_leaves_sibling_prefixes_alone(tmp_path: Path, accounts:
     site = make_site(tmp_path / "site", {"index.html": b"<html/>"})
     result = publish(site, settings(prefix="docs"))
     assert result.deleted == ["docs/stale.html"]
-    assert set(bucket_objects(docs_bucket)) == {"docs-old/index.html", "docsx", "other/keep.html", "docs", "docs/index.html"}
+    expected = {"docs-old/index.html", "docsx", "other/keep.html", "docs", "docs/index.html"}
+    assert set(bucket_objects(docs_bucket)) == expected
 
 
 def test_listing_is_paginated(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
@@ -149,7 +148,7 @@ def test_share_guard_refuses(tmp_path: Path, accounts: Accounts, docs_bucket: An
 def test_site_without_index_refuses_to_delete(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     docs_bucket.put_object(Bucket=BUCKET, Key="index.html", Body=b"live")
     site = make_site(tmp_path / "site", {"other.html": b"x"})
-    with pytest.raises(PublishError, match="no index.html"):
+    with pytest.raises(PublishError, match=r"no index\.html"):
         publish(site, settings())
     assert set(bucket_objects(docs_bucket)) == {"index.html"}
     # with delete off, it is allowed and deletes nothing
