@@ -82,6 +82,14 @@ class _RoleCredentials(DeferredRefreshableCredentials):
         self._mandatory_refresh_timeout = min(10 * 60, duration // 6)
 
 
+class _NoCache(dict[str, Any]):
+    """The fetcher's own cache judges expiry by the wall clock; _RoleCredentials already decides
+    when to refresh, so every refresh it asks for is a real AssumeRole."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+
 class _FixedProvider(CredentialProvider):
     METHOD = "mkdocs-s3-crossaccount"
     CANONICAL_NAME = "mkdocs-s3-crossaccount"
@@ -150,7 +158,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         source_credentials=source_creds,
         role_arn=settings.role_arn,
         extra_args=extra,
-        expiry_window_seconds=min(15 * 60, settings.duration_seconds // 3),
+        cache=_NoCache(),
     )
 
     def fetch() -> dict[str, Any]:

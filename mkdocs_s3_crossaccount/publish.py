@@ -93,6 +93,7 @@ def publish(
         for key in result.deleted:
             log.debug("delete: %s", key)
     result.seconds = time.monotonic() - started
+    result.role_sessions = len(ctx.refreshes)
     log.info("%s", result.summary())
     return result
 

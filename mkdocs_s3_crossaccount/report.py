@@ -21,6 +21,7 @@ class PublishResult:
     uploaded: list[tuple[str, str, int]] = field(default_factory=list)  # (key, reason, size)
     deleted: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    role_sessions: int = 0  # role credentials fetched (1 + refreshes during the publish)
 
     @property
     def uploaded_bytes(self) -> int:
