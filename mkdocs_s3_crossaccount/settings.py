@@ -17,8 +17,9 @@ from .globs import GlobError, compile_glob
 
 # --- rules -------------------------------------------------------------------------
 
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 _ROLE_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)"
+    r"^arn:(?P<partition>" + "|".join(PARTITIONS) + ")"
     r":iam::(?P<account>\d{12}):role/(?P<path>(?:[\x21-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})$",
     re.ASCII,
 )
@@ -44,8 +45,8 @@ def check_role_arn(value: str) -> str:
         hint = " That is a user ARN; give the ARN of the role in the documents account."
     elif value.startswith("arn:") and ":sts::" in value:
         hint = " That is an assumed-role session ARN; give the IAM role ARN (arn:...:iam::...:role/...)."
-    elif value.startswith("arn:") and not re.match(r"^arn:aws(-[a-z-]+)?:", value):
-        hint = " The partition must be aws, aws-cn or aws-us-gov (and the other AWS partitions)."
+    elif value.startswith("arn:") and value.split(":")[1] not in PARTITIONS:
+        hint = f" The partition {value.split(':')[1]!r} is unknown: use aws, aws-cn, aws-us-gov (or another AWS one)."
     elif re.match(r"^arn:[^:]+:iam::\d+:", value) and not re.match(r"^arn:[^:]+:iam::\d{12}:", value):
         hint = " The account id must be exactly 12 digits."
     raise SettingsError(
