@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from . import diagnose
 from .errors import PublishError
+from .redact import add_secret
 from .settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -101,6 +102,12 @@ class _FixedProvider(CredentialProvider):
         return self._creds
 
 
+def _register(creds: Credentials) -> None:
+    frozen = creds.get_frozen_credentials()
+    add_secret(frozen.secret_key)
+    add_secret(frozen.token)
+
+
 def _source_session(settings: Settings) -> botocore.session.Session:
     try:
         session = botocore.session.Session(profile=settings.profile)
@@ -122,6 +129,7 @@ def _caller(session: boto3.Session, region: str) -> Identity:
 
 def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     """Credentials for the target account, verified with GetCallerIdentity."""
+    add_secret(settings.external_id)
     source = _source_session(settings)
     region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
     source_boto = boto3.Session(botocore_session=source, region_name=region)
@@ -136,6 +144,9 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
             raise diagnose.source_identity_failed(exc) from exc
         except BotoCoreError as exc:
             raise diagnose.unexpected(exc, "checking the identity with sts:GetCallerIdentity") from exc
+        creds = source.get_credentials()
+        if creds is not None:
+            _register(creds)
         owner = settings.expected_bucket_owner or identity.account
         log.info("Publishing as %s (account %s), no role_arn set", identity.arn, identity.account)
         return AwsContext(source_boto, identity, region, owner, refreshes)
@@ -143,6 +154,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     source_creds = source.get_credentials()
     if source_creds is None:
         raise diagnose.no_credentials(NoCredentialsError())
+    _register(source_creds)
     extra: dict[str, Any] = {
         "RoleSessionName": settings.session_name,
         "DurationSeconds": settings.duration_seconds,
@@ -163,6 +175,8 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
 
     def fetch() -> dict[str, Any]:
         creds = fetcher.fetch_credentials()
+        add_secret(creds.get("secret_key"))
+        add_secret(creds.get("token"))
         refreshes.append(clock())
         if len(refreshes) > 1:
             log.info("Refreshed the role session for %s", settings.role_arn)
