@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 MAX_KEY_BYTES = 1024
+# The publisher's own objects (lock, manifest) live here, under the prefix; never site content.
+INTERNAL_DIR = ".mkdocs-s3-crossaccount/"
 
 
 def rel_path(parts: tuple[str, ...] | list[str]) -> str:

@@ -95,6 +95,10 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Plan and print, change nothing."""
     concurrency = _Checked(int, rules.check_concurrency, default=16)
     """Parallel transfers (1-64)."""
+    lock = c.Type(bool, default=True)
+    """Take a lock object under the prefix (conditional write) so two publishes never interleave."""
+    lock_timeout = _Checked(int, lambda v: rules.check_non_negative("lock_timeout", v), default=3600)
+    """Seconds after which a lock left by a dead job is taken over."""
     stable_build_date = c.Type(bool, default=True)
     """When publishing and SOURCE_DATE_EPOCH is unset, set it to the commit time, so themes'
     build-date stamps don't change every page's bytes between rebuilds of one commit."""
@@ -117,4 +121,6 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
             content_types=dict(self.content_types),
             dry_run=self.dry_run,
             concurrency=self.concurrency,
+            lock=self.lock,
+            lock_timeout=self.lock_timeout,
         )

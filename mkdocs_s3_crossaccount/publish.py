@@ -10,11 +10,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import diagnose
+from . import diagnose, lock
 from .apply import delete_all, upload_all
 from .credentials import AwsContext, Clock, _utcnow, connect
 from .errors import PublishError
-from .inventory import scan
+from .inventory import LocalFile, scan
+from .keys import list_prefix
 from .plan import check_site, make_plan
 from .remote import RemoteObject, list_remote
 from .report import PublishResult, plan_lines
@@ -43,12 +44,33 @@ def publish(
         try:
             ctx = connect(settings, clock=clock)
             s3 = s3_client(ctx, settings)
-            remote = _list(s3, ctx, settings)
+            _list(s3, ctx, settings, check_only=True)  # bucket missing or denied: say so before locking
+            held = None
+            if settings.lock and not settings.dry_run:
+                held = lock.acquire(
+                    s3, settings.bucket, settings.prefix, ctx.owner, ctx.identity.arn, settings.lock_timeout
+                )
         except BaseException:
             local_future.cancel()
             raise
-        local = local_future.result()
+        try:
+            remote = _list(s3, ctx, settings)
+            local = local_future.result()
+            return _plan_and_apply(site, settings, ctx, s3, local, remote, started, progress_interval)
+        finally:
+            lock.release(s3, held)
 
+
+def _plan_and_apply(
+    site: str,
+    settings: Settings,
+    ctx: AwsContext,
+    s3: Any,
+    local: list[LocalFile],
+    remote: dict[str, RemoteObject],
+    started: float,
+    progress_interval: float,
+) -> PublishResult:
     check_site(local, settings.delete, site)
     plan = make_plan(
         local,
@@ -103,8 +125,14 @@ def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     return ctx.client("s3", max_pool_connections=settings.concurrency + 4, endpoint_url=settings.endpoint_url)
 
 
-def _list(s3: Any, ctx: AwsContext, settings: Settings) -> dict[str, RemoteObject]:
+def _list(s3: Any, ctx: AwsContext, settings: Settings, check_only: bool = False) -> dict[str, RemoteObject]:
     try:
+        if check_only:
+            # with the prefix: a least-privilege policy allows ListBucket only under it
+            s3.list_objects_v2(
+                Bucket=settings.bucket, Prefix=list_prefix(settings.prefix), MaxKeys=1, ExpectedBucketOwner=ctx.owner
+            )
+            return {}
         return list_remote(s3, settings.bucket, settings.prefix, ctx.owner)
     except (ClientError, BotoCoreError) as exc:
         raise diagnose.bucket_failed(exc, settings.bucket, ctx.owner, ctx.identity.arn, "list") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .keys import from_key, list_prefix
+from .keys import INTERNAL_DIR, from_key, list_prefix
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def list_remote(s3: Any, bucket: str, prefix: str, owner: str) -> dict[str, Remo
         for item in page.get("Contents", ()):
             key = item["Key"]
             rel = from_key(prefix, key)
-            if rel is None:  # belt and braces: the server answered outside the prefix
+            if rel is None or rel.startswith(INTERNAL_DIR):  # outside the prefix, or our own objects
                 continue
             found[rel] = RemoteObject(rel, key, int(item["Size"]), clean_etag(item.get("ETag", "")))
     return found

@@ -213,6 +213,8 @@ class Settings:
     content_types: Mapping[str, str] = field(default_factory=dict)
     dry_run: bool = False
     concurrency: int = 16
+    lock: bool = True
+    lock_timeout: int = 3600
 
     def __post_init__(self) -> None:
         check_bucket(self.bucket)
@@ -231,6 +233,7 @@ class Settings:
         check_non_negative("max_deletes", self.max_deletes)
         check_share("max_delete_share", self.max_delete_share)
         check_concurrency(self.concurrency)
+        check_non_negative("lock_timeout", self.lock_timeout)
         for pattern, ctype in self.content_types.items():
             check_glob("content_types", pattern)
             check_content_type("content_types", ctype)

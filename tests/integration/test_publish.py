@@ -184,3 +184,51 @@ def test_unreachable_endpoint_is_a_clear_network_error(tmp_path: Path, accounts:
     site = make_site(tmp_path / "site", {"index.html": b"x"})
     with pytest.raises(PublishError, match="Network failure"):
         publish(site, settings())
+
+
+def test_a_held_lock_refuses_a_second_publish(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
+    lock_key = "docs/.mkdocs-s3-crossaccount/lock.json"
+    docs_bucket.put_object(
+        Bucket=BUCKET, Key=lock_key, Body=b'{"CI_JOB_URL": "https://gitlab.example/jobs/77", "started": "earlier"}'
+    )
+    site = make_site(tmp_path / "site", SITE)
+    with pytest.raises(PublishError) as info:
+        publish(site, settings(prefix="docs"))
+    assert "in progress" in str(info.value) and "https://gitlab.example/jobs/77" in str(info.value)
+    assert lock_key in str(info.value)
+    assert set(bucket_objects(docs_bucket)) == {lock_key}
+    # a stale lock (older than lock_timeout) is taken over, and released at the end
+    result = publish(site, settings(prefix="docs", lock_timeout=0))
+    assert len(result.uploaded) == len(SITE)
+    assert lock_key not in bucket_objects(docs_bucket)
+
+
+def test_lock_is_released_after_a_refused_publish(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
+    for i in range(5):
+        docs_bucket.put_object(Bucket=BUCKET, Key=f"stale{i}.html", Body=b"s")
+    site = make_site(tmp_path / "site", {"index.html": b"x"})
+    with pytest.raises(PublishError, match="max_deletes"):
+        publish(site, settings(max_deletes=1))
+    assert ".mkdocs-s3-crossaccount/lock.json" not in bucket_objects(docs_bucket)
+    publish(site, settings(max_deletes=5, max_delete_share=1))  # not blocked by a leftover lock
+
+
+def test_concurrent_publishes_never_interleave(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
+    import concurrent.futures
+
+    site_a = make_site(tmp_path / "a", {"index.html": b"A", **{f"p{i}.html": b"A" * 50 for i in range(150)}})
+    site_b = make_site(tmp_path / "b", {"index.html": b"B", **{f"q{i}.html": b"B" * 50 for i in range(150)}})
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(publish, s, settings(max_delete_share=1, concurrency=4)) for s in (site_a, site_b)]
+        outcomes = []
+        for fut in futures:
+            try:
+                outcomes.append(fut.result())
+            except PublishError as exc:
+                outcomes.append(exc)
+    refused = [o for o in outcomes if isinstance(o, PublishError)]
+    assert all("in progress" in str(e) for e in refused)
+    keys = set(bucket_objects(docs_bucket))
+    expected_a = {"index.html", *(f"p{i}.html" for i in range(150))}
+    expected_b = {"index.html", *(f"q{i}.html" for i in range(150))}
+    assert keys in (expected_a, expected_b)
