@@ -63,9 +63,12 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 HOST = "127.0.0.1"
 _COPY_SIZE = 64 * 1024
@@ -704,7 +707,7 @@ class FaultProxy:
             raise RuntimeError("proxy not started")
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> FaultProxy:
+    def start(self) -> Self:
         if self._server is not None:
             raise RuntimeError("already started")
         self._closing.clear()
@@ -747,7 +750,7 @@ class FaultProxy:
                     break
             time.sleep(0.02)
 
-    def __enter__(self) -> FaultProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
