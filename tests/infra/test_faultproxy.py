@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     EndpointConnectionError,
@@ -481,12 +482,12 @@ def test_close_is_bounded_with_a_request_in_flight(moto: MotoServer, bucket: Any
     bucket.put_object(Bucket=BUCKET, Key="k", Body=b"v")
     proxy = FaultProxy(moto.url).start()
     proxy.add_fault(Delay(60), Match(method="GET"))
-    errors: list[BaseException] = []
+    errors: list[BotoCoreError | ClientError] = []
 
     def slow_get() -> None:
         try:
             proxy_s3(proxy, max_attempts=1).get_object(Bucket=BUCKET, Key="k")
-        except BaseException as exc:
+        except (BotoCoreError, ClientError) as exc:
             errors.append(exc)
 
     worker = threading.Thread(target=slow_get)
