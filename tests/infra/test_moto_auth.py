@@ -82,6 +82,12 @@ def world(moto: MotoServer, aws_env: None) -> Iterator[AuthWorld]:
     )
     create_role(
         iam_docs,
+        "needs-external-id",
+        trust_policy(DEV_ROOT, external_id="the-right-id"),
+        policy_document(allow("s3:ListBucket", BUCKET_ARN)),
+    )
+    create_role(
+        iam_docs,
         "trusts-someone-else",
         trust_policy("arn:aws:iam::333333333333:root"),
         policy_document(allow("s3:*", "*")),
@@ -147,6 +153,11 @@ def test_trust_policies_are_not_enforced(world: AuthWorld) -> None:
     assert caller_account(world.moto.url, creds) == DOCS_ACCOUNT_ID
     s3 = make_client("s3", world.moto.url, creds, max_attempts=1)
     s3.put_object(Bucket=BUCKET, Key="via-untrusting-role.txt", Body=b"x")
+    for external_id in ("the-wrong-id", None):
+        creds = assume_role(
+            world.moto.url, role_arn("needs-external-id"), credentials=world.dev_user, external_id=external_id
+        )
+        assert caller_account(world.moto.url, creds) == DOCS_ACCOUNT_ID
 
 
 def test_assume_role_needs_identity_permission(world: AuthWorld) -> None:
@@ -161,3 +172,11 @@ def test_cross_account_bucket_access_needs_no_bucket_policy(world: AuthWorld) ->
     s3 = make_client("s3", world.moto.url, world.dev_writer, max_attempts=1)
     s3.put_object(Bucket=BUCKET, Key="from-dev-account.txt", Body=b"x")
     assert caller_account(world.moto.url, world.dev_writer) == DEV_ACCOUNT_ID
+
+
+def test_assuming_a_missing_role_succeeds_but_its_credentials_break(world: AuthWorld) -> None:
+    creds = assume_role(world.moto.url, role_arn("does-not-exist"), credentials=world.dev_user)
+    s3 = make_client("s3", world.moto.url, creds, max_attempts=1)
+    with pytest.raises(ClientError) as err:
+        s3.list_objects_v2(Bucket=BUCKET)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500

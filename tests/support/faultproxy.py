@@ -860,7 +860,11 @@ class FaultProxy:
     def enforce_bucket_owner(self, owners: Mapping[str, str], *, reject: bool = True) -> None:
         """Require ``x-amz-expected-bucket-owner: owners[bucket]`` on requests to
         those buckets. Violations are recorded; with ``reject`` they are
-        answered 403 AccessDenied without forwarding. ``{}`` turns it off."""
+        answered 403 AccessDenied without forwarding. ``{}`` turns it off.
+
+        Only bucket and object requests are checked, all of them (CreateBucket
+        included, which takes no expected owner on AWS): create buckets
+        directly on moto or before enabling this."""
         with self._lock:
             self._owners = dict(owners)
             self._owner_reject = reject

@@ -7,25 +7,31 @@ Two accounts take part in every publish test:
 * the *docs* account ``222222222222``: reached with STS ``AssumeRole`` into
   :data:`DOCS_ROLE_ARN`. Outside auth mode the role need not exist.
 
-Auth mode (``POST /moto-api/reset-auth``) — what moto 5.2 does and does not
-enforce, as observed on this machine by ``tests/infra/test_moto_auth.py``:
+Auth mode (``POST /moto-api/reset-auth``; body ``N`` lets the next N requests
+through unchecked, ``0`` enforces at once, ``inf`` switches checks off). What
+moto 5.2 does and does not enforce, pinned by ``tests/infra/test_moto_auth.py``:
 
-* Enforced: request signatures and that the access key exists (an IAM user's
-  key or STS session credentials); identity policies attached to users and
-  roles, including the resource ARN for S3: a role allowed ``s3:PutObject`` only
-  on ``arn:aws:s3:::BUCKET`` is denied PutObject; ``arn:aws:s3:::BUCKET/*`` allows
-  it. Explicit ``Deny`` wins over ``Allow``.
-* DeleteObjects (``POST /BUCKET?delete``) is authorised as action
-  ``s3:DeleteObject`` against the *bucket* ARN ``arn:aws:s3:::BUCKET``, not per
-  key: a policy with ``s3:DeleteObject`` on ``BUCKET/*`` only is denied
-  DeleteObjects, while the same action on ``arn:aws:s3:::BUCKET`` allows it
-  (on AWS, per-key ``BUCKET/*`` is what counts).
-* Not enforced: role trust policies (AssumeRole succeeds for a caller whose
-  identity policy allows ``sts:AssumeRole``, whatever the role's trust policy
-  says, even across accounts), bucket policies / cross-account bucket access
-  (an account-A principal with an identity policy on account B's bucket can
-  write it), and ``ExpectedBucketOwner`` (``x-amz-expected-bucket-owner``) —
-  see :mod:`.faultproxy` for a proxy that enforces the latter.
+* Enforced: the access key must exist (an IAM user's key or STS session
+  credentials; any other key gets ``InvalidAccessKeyId``, so create users
+  while auth is off); identity policies of users and roles, including the S3
+  resource ARN: a role with ``s3:*`` on ``arn:aws:s3:::BUCKET`` only is denied
+  PutObject, ``arn:aws:s3:::BUCKET/*`` allows it; explicit ``Deny`` wins over
+  ``Allow``; calling ``sts:AssumeRole`` needs it in the caller's identity policy.
+* DeleteObjects (``POST /BUCKET?delete``) is authorised as ``s3:DeleteObject``
+  against the *bucket* ARN, not per key: with ``s3:DeleteObject`` on
+  ``BUCKET/*`` only, DeleteObjects answers HTTP 200 with every key under
+  ``Errors`` / ``AccessDenied`` (nothing deleted; a single DeleteObject works);
+  with ``s3:DeleteObject`` on ``arn:aws:s3:::BUCKET`` it deletes. (AWS checks
+  ``BUCKET/KEY`` per key.) Code that deletes must inspect ``Errors``.
+* Not enforced: role trust policies (a role trusting only account 333333333333
+  is assumed by a dev-account user all the same; a wrong or missing
+  ``ExternalId`` is accepted too), bucket ownership / bucket
+  policies for cross-account access (a dev-account user whose identity policy
+  names the docs bucket writes to it with no bucket policy), and
+  ``ExpectedBucketOwner`` (see :mod:`.faultproxy` for a proxy that enforces it).
+* AssumeRole into a role that does not exist succeeds even in auth mode, but
+  S3 calls with those credentials then fail with HTTP 500: create the role
+  (e.g. ``docs-publisher``) before enforcing.
 
 Auth state is global to the server process: always switch it back with
 :meth:`MotoServer.disable_auth` (the :meth:`MotoServer.auth_enforced` context
@@ -313,10 +319,12 @@ def assume_role(
     *,
     credentials: Credentials = DEV_CREDENTIALS,
     session_name: str = "docs-publish-test",
+    external_id: str | None = None,
 ) -> Credentials:
     """Call STS AssumeRole at ``endpoint_url`` and return the session credentials."""
     sts = make_client("sts", endpoint_url, credentials)
-    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+    extra = {"ExternalId": external_id} if external_id is not None else {}
+    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, **extra)
     creds = answer["Credentials"]
     return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
@@ -372,9 +380,17 @@ def deny(actions: str | Sequence[str], resources: str | Sequence[str]) -> dict[s
     return {"Effect": "Deny", "Action": actions, "Resource": resources}
 
 
-def trust_policy(principal_arn: str) -> dict[str, Any]:
-    """A role trust policy that lets ``principal_arn`` call ``sts:AssumeRole``."""
-    return policy_document({"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "sts:AssumeRole"})
+def trust_policy(principal_arn: str, external_id: str | None = None) -> dict[str, Any]:
+    """A role trust policy that lets ``principal_arn`` call ``sts:AssumeRole``
+    (only with ``external_id``, if given — on AWS; moto ignores trust policies)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": principal_arn},
+        "Action": "sts:AssumeRole",
+    }
+    if external_id is not None:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return policy_document(statement)
 
 
 def create_user_with_key(iam: Any, user_name: str, policy: Mapping[str, Any] | None = None) -> Credentials:
