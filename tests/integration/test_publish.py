@@ -51,7 +51,7 @@ def test_publish_across_accounts_sets_types_and_owner(tmp_path: Path, accounts: 
     assert result.account == DOCS_ACCOUNT
     assert result.identity_arn.startswith(f"arn:aws:sts::{DOCS_ACCOUNT}:assumed-role/docs-publisher/")
     objects = bucket_objects(docs_bucket, prefix="docs/")
-    assert set(objects) == {f"docs/{k}" for k in SITE}
+    assert set(objects) == {f"docs/{k}" for k in SITE} | {"docs/.mkdocs-s3-crossaccount/manifest.json"}
     for rel, data in SITE.items():
         head = docs_bucket.head_object(Bucket=BUCKET, Key=f"docs/{rel}")
         assert head["ContentType"] == guess(rel), rel
@@ -75,9 +75,7 @@ def test_second_publish_uploads_nothing_even_with_new_mtimes(
     assert again.deleted == []
 
 
-def test_edit_uploads_only_the_change_and_removal_deletes(
-    tmp_path: Path, accounts: Accounts, docs_bucket: Any
-) -> None:
+def test_edit_uploads_only_the_change_and_removal_deletes(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     site = make_site(tmp_path / "site", SITE)
     publish(site, settings())
     (site / "guide/index.html").write_bytes(b"<html>guide v2</html>")
@@ -93,9 +91,16 @@ def test_prefix_boundary_leaves_sibling_prefixes_alone(tmp_path: Path, accounts:
         docs_bucket.put_object(Bucket=BUCKET, Key=key, Body=b"keep")
     docs_bucket.put_object(Bucket=BUCKET, Key="docs/stale.html", Body=b"stale")
     site = make_site(tmp_path / "site", {"index.html": b"<html/>"})
-    result = publish(site, settings(prefix="docs"))
+    result = publish(site, settings(prefix="docs", delete_unmanaged=True))
     assert result.deleted == ["docs/stale.html"]
-    assert set(bucket_objects(docs_bucket)) == {"docs-old/index.html", "docsx", "other/keep.html", "docs", "docs/index.html"}
+    assert set(bucket_objects(docs_bucket)) == {
+        "docs-old/index.html",
+        "docsx",
+        "other/keep.html",
+        "docs",
+        "docs/index.html",
+        "docs/.mkdocs-s3-crossaccount/manifest.json",
+    }
 
 
 def test_listing_is_paginated(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
@@ -121,7 +126,7 @@ def test_multipart_object_is_not_reuploaded(tmp_path: Path, accounts: Accounts, 
 def test_dry_run_changes_nothing(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     docs_bucket.put_object(Bucket=BUCKET, Key="old.html", Body=b"old")
     site = make_site(tmp_path / "site", SITE)
-    result = publish(site, settings(dry_run=True))
+    result = publish(site, settings(dry_run=True, delete_unmanaged=True))
     assert len(result.plan.uploads) == len(SITE)
     assert [d.key for d in result.plan.deletes] == ["old.html"]
     assert set(bucket_objects(docs_bucket)) == {"old.html"}
@@ -132,7 +137,7 @@ def test_delete_cap_refuses_everything(tmp_path: Path, accounts: Accounts, docs_
         docs_bucket.put_object(Bucket=BUCKET, Key=f"stale{i}.html", Body=b"s")
     site = make_site(tmp_path / "site", {"index.html": b"<html>new</html>"})
     with pytest.raises(PublishError, match=r"max_deletes \(3\).*max_deletes: 5"):
-        publish(site, settings(max_deletes=3))
+        publish(site, settings(max_deletes=3, delete_unmanaged=True))
     # nothing uploaded, nothing deleted
     assert set(bucket_objects(docs_bucket)) == {f"stale{i}.html" for i in range(5)}
 
@@ -142,19 +147,19 @@ def test_share_guard_refuses(tmp_path: Path, accounts: Accounts, docs_bucket: An
         docs_bucket.put_object(Bucket=BUCKET, Key=f"p{i}.html", Body=b"s")
     site = make_site(tmp_path / "site", {"index.html": b"<html/>", "p0.html": b"s"})
     with pytest.raises(PublishError, match="max_delete_share"):
-        publish(site, settings())
+        publish(site, settings(delete_unmanaged=True))
     assert len(bucket_objects(docs_bucket)) == 30
 
 
 def test_site_without_index_refuses_to_delete(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     docs_bucket.put_object(Bucket=BUCKET, Key="index.html", Body=b"live")
     site = make_site(tmp_path / "site", {"other.html": b"x"})
-    with pytest.raises(PublishError, match="no index.html"):
+    with pytest.raises(PublishError, match=r"no index\.html"):
         publish(site, settings())
     assert set(bucket_objects(docs_bucket)) == {"index.html"}
     # with delete off, it is allowed and deletes nothing
     publish(site, settings(delete=False))
-    assert set(bucket_objects(docs_bucket)) == {"index.html", "other.html"}
+    assert set(bucket_objects(docs_bucket)) == {"index.html", "other.html", ".mkdocs-s3-crossaccount/manifest.json"}
 
 
 def test_empty_site_refuses(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
