@@ -141,7 +141,13 @@ def accounts(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Accoun
     """A reset moto server; the process environment is the CI job's (dev keys only)."""
     moto_server.reset()
     acc = Accounts(moto_server.url)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS", "SOURCE_DATE_EPOCH"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_STS",
+        "SOURCE_DATE_EPOCH",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in acc.env().items():
         monkeypatch.setenv(name, value)
