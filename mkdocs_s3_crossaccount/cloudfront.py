@@ -172,24 +172,42 @@ def wait(
     sleep: Sleep = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> bool:
-    """Poll GetInvalidation until every id is completed (True) or ``timeout`` passes (False)."""
+    """Poll GetInvalidation until every id is completed (True) or ``timeout`` passes (False).
+
+    Our own loop, not botocore's waiter: that one matches 'Completed' exactly, which moto
+    (and so every test) spells 'COMPLETED'.
+    """
+
+    def status(inv_id: str) -> str:
+        try:
+            resp = cloudfront.get_invalidation(DistributionId=distribution_id, Id=inv_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise invalidation_failed(exc, distribution_id) from exc
+        return str(resp["Invalidation"].get("Status", ""))
+
+    return poll_until_completed(status, ids, timeout=timeout, interval=interval, sleep=sleep, clock=clock)
+
+
+def poll_until_completed(
+    status: Callable[[str], str],
+    ids: Sequence[str],
+    *,
+    timeout: float,
+    interval: float,
+    sleep: Sleep,
+    clock: Callable[[], float],
+) -> bool:
+    """The polling loop: ask ``status`` for each id still running, every ``interval`` s, until ``timeout``."""
     deadline = clock() + timeout
     pending = list(ids)
     while True:
-        still: list[str] = []
-        for inv_id in pending:
-            try:
-                resp = cloudfront.get_invalidation(DistributionId=distribution_id, Id=inv_id)
-            except (ClientError, BotoCoreError) as exc:
-                raise invalidation_failed(exc, distribution_id) from exc
-            if not is_completed(str(resp["Invalidation"].get("Status", ""))):
-                still.append(inv_id)
-        pending = still
+        pending = [inv_id for inv_id in pending if not is_completed(status(inv_id))]
         if not pending:
             return True
-        if clock() >= deadline:
+        now = clock()
+        if now >= deadline:
             return False
-        sleep(min(interval, max(0.0, deadline - clock())))
+        sleep(min(interval, deadline - now))
 
 
 def invalidation_failed(exc: BaseException, distribution_id: str) -> PublishError:

@@ -491,3 +491,12 @@ def test_kms_key_is_set_on_uploads_copies_and_manifest(tmp_path: Path, accounts:
     # dropping the key re-applies headers in place
     plain = publish(site, settings())
     assert sorted(plain.copied) == ["docs/a.css", "docs/index.html"]
+
+
+def test_force_reuploads_everything(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
+    site = make_site(tmp_path / "site", SITE)
+    publish(site, settings())
+    forced = publish(site, settings(force=True))
+    assert sorted(k for k, _, _ in forced.uploaded) == sorted(f"docs/{k}" for k in SITE)
+    assert {r for _, r, _ in forced.uploaded} == {"forced"}
+    assert publish(site, settings()).uploaded == []

@@ -10,6 +10,7 @@ from mkdocs_s3_crossaccount.cloudfront import (
     is_completed,
     paths_for,
     plan_invalidation,
+    poll_until_completed,
     with_backoff,
 )
 
@@ -102,3 +103,30 @@ def test_backoff_retries_only_too_many_invalidations() -> None:
     with pytest.raises(ClientError):
         with_backoff(always, sleep=slept.append, attempts=4, first_delay=10, max_delay=15)
     assert slept == [10, 15, 15]
+
+
+def test_poll_loop_finishes_when_all_complete_and_gives_up_at_the_timeout() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    script = {"a": ["InProgress", "InProgress", "Completed"], "b": ["COMPLETED"]}
+    asked: list[str] = []
+
+    def status(inv_id: str) -> str:
+        asked.append(inv_id)
+        return script[inv_id].pop(0)
+
+    assert poll_until_completed(status, ["a", "b"], timeout=100, interval=10, sleep=sleep, clock=lambda: now[0])
+    assert asked == ["a", "b", "a", "a"]  # a finished id is not asked again
+    assert slept == [10, 10]
+
+    now[0], slept[:] = 0.0, []
+    never = poll_until_completed(
+        lambda _: "InProgress", ["c"], timeout=25, interval=10, sleep=sleep, clock=lambda: now[0]
+    )
+    assert never is False
+    assert slept == [10, 10, 5]  # the last wait stops at the deadline
