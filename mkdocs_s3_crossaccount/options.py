@@ -148,6 +148,17 @@ class PluginOptions(base.Config):
     """When publishing and SOURCE_DATE_EPOCH is unset, set it to the commit time, so themes'
     build-date stamps don't change every page's bytes between rebuilds of one commit."""
 
+    def validate(self) -> tuple[list[tuple[str, Exception]], list[tuple[str, str]]]:
+        """MkDocs' per-option checks, then the rules that involve several options
+        (scope_session needs role_arn; the session policy fits STS's size limit)."""
+        failed, warnings = super().validate()
+        if not failed and self.bucket is not None:
+            try:
+                self.to_settings()
+            except SettingsError as exc:
+                failed.append((exc.option, base.ValidationError(exc.rule)))
+        return failed, warnings
+
     def to_settings(self) -> Settings:
         return Settings(
             bucket=self.bucket,

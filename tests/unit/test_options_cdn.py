@@ -71,3 +71,18 @@ def test_bad_values_fail_at_config_load(block: dict[str, Any], needle: str) -> N
     _, errors = load(**block)
     assert errors, block
     assert needle in " ".join(errors)
+
+
+@pytest.mark.parametrize(
+    ("block", "option", "needle"),
+    [
+        ({"role_arn": None, "scope_session": True}, "scope_session", "needs role_arn"),
+        ({"scope_session": True, "prefix": "p" * 900}, "scope_session", "2048"),
+    ],
+)
+def test_rules_across_options_fail_at_config_load(block: dict[str, Any], option: str, needle: str) -> None:
+    opts = PluginOptions()
+    opts.load_dict({"bucket": "example-docs", "role_arn": ROLE, **block})
+    errors, _ = opts.validate()
+    assert [k for k, _ in errors] == [option]
+    assert needle in str(errors[0][1])
