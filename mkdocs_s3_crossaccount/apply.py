@@ -1,4 +1,4 @@
-"""Apply a plan: parallel uploads phase by phase, then guarded deletes.
+"""Apply a plan: parallel uploads phase by phase, in-place header updates, guarded deletes, the manifest.
 
 Uploads go through s3transfer (multipart for big files, headers kept on every part's
 CreateMultipartUpload). A phase starts only when the previous one fully succeeded, and
@@ -8,12 +8,15 @@ started yet, and nothing is deleted.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,9 +26,10 @@ from s3transfer.subscribers import BaseSubscriber
 
 from . import diagnose
 from .errors import PublishError
-from .inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD
+from .headers import Body
+from .inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, gzipped_body
 from .plan import Plan, Upload
-from .remote import RemoteObject
+from .remote import RemoteObject, clean_etag
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -62,8 +66,60 @@ class _Done(BaseSubscriber):
 
 
 def upload_args(upload: Upload, owner: str) -> dict[str, Any]:
-    """The PutObject/CreateMultipartUpload headers for one file (one place for all of them)."""
-    return {"ContentType": upload.file.content_type, "ExpectedBucketOwner": owner}
+    """The PutObject/CreateMultipartUpload/CopyObject headers for one file (one place for all of them).
+
+    The object's headers come from headers.HeaderRules (Content-Type, Cache-Control,
+    Content-Encoding, WebsiteRedirectLocation, SSE-KMS); the manifest fingerprints the same set.
+    """
+    return {**upload.file.header_dict, "ExpectedBucketOwner": owner}
+
+
+class EtagRecorder:
+    """Records the ETag S3 returns for each object we write (PutObject, multipart, CopyObject).
+
+    SSE-KMS objects get ETags that are not MD5s; the manifest stores what S3 said, so the
+    next publish can tell our object from one changed behind our back. botocore passes the
+    same ``context`` dict to a call's parameter-build and after-call events, which carries
+    the key from one to the other.
+    """
+
+    _OPS = ("PutObject", "CompleteMultipartUpload", "CopyObject")
+
+    def __init__(self) -> None:
+        self.etags: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _remember_key(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        context["s3xa_key"] = params.get("Key")
+
+    def _record(self, parsed: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        key = context.get("s3xa_key")
+        etag = parsed.get("ETag") or (parsed.get("CopyObjectResult") or {}).get("ETag")
+        if key and etag:
+            with self._lock:
+                self.etags[str(key)] = clean_etag(str(etag))
+
+    @contextmanager
+    def attached(self, s3: Any) -> Iterator[EtagRecorder]:
+        events = s3.meta.events
+        for op in self._OPS:
+            events.register(f"before-parameter-build.s3.{op}", self._remember_key, unique_id=f"s3xa-key-{op}")
+            events.register(f"after-call.s3.{op}", self._record, unique_id=f"s3xa-etag-{op}")
+        try:
+            yield self
+        finally:
+            for op in self._OPS:
+                events.unregister(f"before-parameter-build.s3.{op}", unique_id=f"s3xa-key-{op}")
+                events.unregister(f"after-call.s3.{op}", unique_id=f"s3xa-etag-{op}")
+
+
+def _body(up: Upload) -> str | IO[bytes]:
+    """What to send: the file's path, its gzip-compressed bytes, or nothing (redirect)."""
+    if up.file.body == Body.GZIP:
+        return gzipped_body(up.file.path)
+    if up.file.body == Body.EMPTY:
+        return io.BytesIO(b"")
+    return up.file.path
 
 
 def human_bytes(n: float) -> str:
@@ -129,6 +185,7 @@ def upload_all(
     failed = threading.Event()
     done: list[Upload] = []
     manager = TransferManager(s3, config)
+    bodies: list[IO[bytes]] = []
     try:
         with _Ticker(progress, progress_interval):
             for phase in plan.phases():
@@ -137,12 +194,15 @@ def upload_all(
                 for up in sorted(phase, key=lambda u: -u.file.size):
                     if failed.is_set():
                         break
+                    body = _body(up)
+                    if not isinstance(body, str):
+                        bodies.append(body)
                     fut = manager.upload(
-                        up.file.path,
+                        body,
                         bucket,
                         up.file.key,
                         extra_args=upload_args(up, owner),
-                        subscribers=[_Done(progress, up.file.size, failed.set)],
+                        subscribers=[_Done(progress, up.file.upload_size, failed.set)],
                     )
                     futures.append((up, fut))
                 errors: list[tuple[Upload, BaseException]] = []
@@ -158,7 +218,93 @@ def upload_all(
                     raise _upload_error(errors, bucket, identity_arn, len(done), len(plan.uploads))
     finally:
         manager.shutdown(cancel=failed.is_set())
+        for b in bodies:
+            b.close()
     return done
+
+
+def copy_all(
+    s3: Any, bucket: str, owner: str, copies: list[Upload], identity_arn: str, concurrency: int
+) -> dict[str, str]:
+    """Replace the headers of objects in place: CopyObject onto itself with MetadataDirective REPLACE.
+
+    No bytes are sent; S3 copies inside the bucket. Returns key -> the new ETag.
+    """
+    if not copies:
+        return {}
+    failed = threading.Event()
+
+    def one(up: Upload) -> tuple[str, str]:
+        if failed.is_set():
+            raise _Skipped()
+        try:
+            resp = s3.copy_object(
+                Bucket=bucket,
+                Key=up.file.key,
+                CopySource={"Bucket": bucket, "Key": up.file.key},
+                MetadataDirective="REPLACE",
+                ExpectedSourceBucketOwner=owner,
+                **upload_args(up, owner),
+            )
+        except BaseException:
+            failed.set()
+            raise
+        return up.file.key, clean_etag(str(resp.get("CopyObjectResult", {}).get("ETag", "")))
+
+    done: dict[str, str] = {}
+    errors: list[tuple[Upload, BaseException]] = []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3xa-copy") as pool:
+        futures = [(up, pool.submit(one, up)) for up in copies]
+        for up, fut in futures:
+            try:
+                key, etag = fut.result()
+                done[key] = etag
+            except _Skipped:
+                continue
+            except BaseException as exc:
+                errors.append((up, exc))
+    if errors:
+        up, err = errors[0]
+        if isinstance(err, (ClientError, BotoCoreError)):
+            base = diagnose.object_failed(err, bucket, up.file.key, identity_arn, "update the headers of")
+        else:
+            base = diagnose.unexpected(err, f"updating the headers of {up.file.rel}")
+        more = f" ({len(errors) - 1} more failed)" if len(errors) > 1 else ""
+        raise PublishError(
+            f"{base.message}{more}. {len(done)} of {len(copies)} header updates had finished; nothing was deleted.",
+            base.fix,
+        )
+    return done
+
+
+class _Skipped(Exception):
+    """A copy not started because another one failed."""
+
+
+def put_manifest(
+    s3: Any, bucket: str, key: str, owner: str, body: bytes, identity_arn: str, kms_key_arn: str | None = None
+) -> str:
+    """Write the manifest (last, after deletes). Returns its ETag."""
+    sse = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_arn} if kms_key_arn else {}
+    try:
+        resp = s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json; charset=utf-8",
+            CacheControl="no-store",
+            ExpectedBucketOwner=owner,
+            **sse,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        base = diagnose.object_failed(exc, bucket, key, identity_arn, "upload to")
+        raise PublishError(
+            f"The site was published, but writing the deploy manifest failed: {base.message}",
+            (base.fix + " " if base.fix else "")
+            + "Until a manifest is written, the next publish compares by ETag and deletes nothing it "
+            "does not own.",
+        ) from exc
+    return clean_etag(str(resp.get("ETag", "")))
 
 
 def _upload_error(

@@ -161,6 +161,9 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     }
     if settings.external_id:
         extra["ExternalId"] = settings.external_id
+    policy = settings.session_policy()
+    if policy:
+        extra["Policy"] = policy  # scope_session: limits this session to the bucket/prefix
 
     def sts_client(service: str, **kwargs: Any) -> Any:
         return source.create_client(service, region_name=region, **kwargs)

@@ -175,8 +175,9 @@ def object_code_failed(
             f"Access denied to {action} s3://{bucket}/{key} as {identity_arn}.",
             f'The role\'s permission policy must allow "{s3_action}" on the objects, e.g. '
             f'"Resource": "arn:aws:s3:::{bucket}/*" (or "{prefix_arn}" for a prefix) — granting only the '
-            f'bucket ARN "arn:aws:s3:::{bucket}" is not enough. A bucket policy, SCP, or KMS key policy '
-            "(SSE-KMS buckets need kms:GenerateDataKey) may also deny it.",
+            f'bucket ARN "arn:aws:s3:::{bucket}" is not enough. The bucket may also belong to another account '
+            "than expected (ExpectedBucketOwner check; see expected_bucket_owner), or a bucket policy, SCP or "
+            "KMS key policy (SSE-KMS buckets need kms:GenerateDataKey) denies it.",
         )
     if code:
         return PublishError(f"AWS refused to {action} s3://{bucket}/{key}: {text}")

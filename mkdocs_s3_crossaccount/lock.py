@@ -63,6 +63,8 @@ def acquire(
         if code in ("NotImplemented",) or status == 501:
             log.warning("The S3 endpoint does not support conditional writes; publishing without a lock")
             return None
+        if code == "NoSuchBucket":
+            raise diagnose.bucket_failed(exc, bucket, owner, identity_arn, "write to") from exc
         if code not in ("PreconditionFailed", "ConditionalRequestConflict") and status not in (409, 412):
             raise diagnose.object_failed(exc, bucket, key, identity_arn, "upload to") from exc
     except BotoCoreError as exc:

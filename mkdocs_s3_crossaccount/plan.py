@@ -1,8 +1,15 @@
-"""Planning (pure): local inventory + remote listing -> what to upload, delete, keep.
+"""Planning (pure): local inventory + remote listing + manifest -> what to upload, re-header, delete, keep.
 
 Order is part of the plan: assets first, then HTML pages, then the files that point
-at pages (sitemap, search index), then deletes, so a reader never gets a page whose
-assets are not there yet, nor a search hit for a page not yet uploaded.
+at pages (sitemap, search index), then in-place header updates, then deletes, so a reader
+never gets a page whose assets are not there yet, nor a search hit for a page not yet uploaded.
+
+With a manifest (see manifest.py) a file is compared by its source MD5 and header
+fingerprint, and the object's ETag is checked against the one recorded after our last write
+(so a change made in the bucket by someone else is repaired). Without one, the object's
+ETag is compared with the ETag our upload would give, and headers are re-applied, since
+nobody recorded them. Only objects the manifest lists are deletion candidates, unless
+``delete_unmanaged``.
 """
 
 from __future__ import annotations
@@ -12,12 +19,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .errors import PublishError
+from .globs import matches
 from .inventory import LocalFile
+from .manifest import Entry, Manifest
 from .remote import RemoteObject
 
 # Below this many deletes the share guard does not apply: removing 3 of 5 pages of a
 # small site is normal editing, not a wiped build.
 SHARE_GUARD_MIN = 10
+# CopyObject copies at most 5 GB in one request; bigger objects are uploaded again instead.
+COPY_MAX = 5 * 1024**3
 
 
 class Phase(enum.IntEnum):
@@ -29,6 +40,10 @@ class Phase(enum.IntEnum):
 class Reason(enum.Enum):
     NEW = "new"
     CHANGED = "content changed"
+    HEADERS = "headers changed"
+    HEADERS_UNKNOWN = "headers not recorded"
+    REMOTE_CHANGED = "changed in the bucket"
+    FORCED = "forced"
 
     def __str__(self) -> str:
         return self.value
@@ -65,14 +80,26 @@ class Plan:
     refusal: str | None = None
     remote_count: int = 0
     local_count: int = field(default=0)
+    # objects whose bytes stay and whose headers are replaced in place (CopyObject onto itself)
+    copies: list[Upload] = field(default_factory=list)
+    # objects that left the site but stay (retain_deploys, keep); rel -> manifest entry
+    retained: dict[str, Entry] = field(default_factory=dict)
+    unmanaged_left: int = 0  # objects under the prefix not in the manifest, left alone
+    deploy: int = 1  # number of this deploy (the manifest's previous number + 1)
+    remote: dict[str, RemoteObject] = field(default_factory=dict)
 
     @property
     def upload_bytes(self) -> int:
-        return sum(u.file.size for u in self.uploads)
+        return sum(u.file.upload_size for u in self.uploads)
 
     @property
     def changes(self) -> bool:
-        return bool(self.uploads or self.deletes)
+        return bool(self.uploads or self.deletes or self.copies)
+
+    def changed_rels(self) -> list[str]:
+        """Every site path whose object this plan writes or deletes (for CDN invalidation)."""
+        written = {u.file.rel for u in [*self.uploads, *self.copies]}
+        return sorted(written | {d.rel for d in self.deletes})
 
     def phases(self) -> list[list[Upload]]:
         """Uploads grouped by phase, in publishing order (empty phases dropped)."""
@@ -83,7 +110,28 @@ class Plan:
 
 
 def _same(local: LocalFile, remote: RemoteObject) -> bool:
-    return local.size == remote.size and local.etag == remote.etag
+    return local.upload_size == remote.size and local.etag == remote.etag
+
+
+def compare(f: LocalFile, r: RemoteObject | None, e: Entry | None, force: bool = False) -> tuple[str, Reason | None]:
+    """One file's fate: ('upload'|'copy'|'keep', reason)."""
+    if r is None:
+        return "upload", Reason.NEW
+    if force:
+        return "upload", Reason.FORCED
+    if e is not None and e.md5 is not None and e.headers is not None:
+        if e.etag is not None and e.etag != r.etag:
+            return "upload", Reason.REMOTE_CHANGED
+        if e.md5 != f.md5:
+            return "upload", Reason.CHANGED
+        if e.body != f.body:  # e.g. gzip switched on: same file, other bytes
+            return "upload", Reason.HEADERS
+        if e.headers != f.header_fp:
+            return ("copy" if r.size <= COPY_MAX else "upload"), Reason.HEADERS
+        return "keep", None
+    if _same(f, r):
+        return ("copy" if r.size <= COPY_MAX else "upload"), Reason.HEADERS_UNKNOWN
+    return "upload", Reason.CHANGED
 
 
 def make_plan(
@@ -93,24 +141,91 @@ def make_plan(
     delete: bool = True,
     max_deletes: int = 500,
     max_delete_share: float = 0.5,
+    manifest: Manifest | None = None,
+    delete_unmanaged: bool = False,
+    keep: Iterable[str] = (),
+    retain_deploys: int = 0,
+    force: bool = False,
 ) -> Plan:
+    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``delete_unmanaged``."""
     local = list(local)
+    entries: Mapping[str, Entry] = manifest.objects if manifest else {}
+    deploy = (manifest.number if manifest else 0) + 1
     uploads: list[Upload] = []
+    copies: list[Upload] = []
     unchanged: list[LocalFile] = []
     for f in local:
-        r = remote.get(f.rel)
-        if r is None:
-            uploads.append(Upload(f, Reason.NEW))
-        elif _same(f, r):
+        action, reason = compare(f, remote.get(f.rel), entries.get(f.rel), force)
+        if action == "keep" or reason is None:
             unchanged.append(f)
+        elif action == "copy":
+            copies.append(Upload(f, reason))
         else:
-            uploads.append(Upload(f, Reason.CHANGED))
+            uploads.append(Upload(f, reason))
     uploads.sort(key=lambda u: (u.phase, u.file.key))
+    copies.sort(key=lambda u: (u.phase, u.file.key))
 
     present = {f.rel for f in local}
-    stale = sorted((r for rel, r in remote.items() if rel not in present), key=lambda r: r.key) if delete else []
+    keep = tuple(keep)
+    stale: list[RemoteObject] = []
+    retained: dict[str, Entry] = {}
+    unmanaged = 0
+    for rel in sorted(remote):
+        if rel in present:
+            continue
+        r = remote[rel]
+        entry = entries.get(rel)
+        if entry is None and not delete_unmanaged:
+            unmanaged += 1
+            continue
+        removed_at = entry.removed_at_deploy if entry and entry.removed_at_deploy is not None else deploy
+        kept = Entry(
+            md5=entry.md5 if entry else None,
+            etag=r.etag,
+            size=r.size,
+            headers=entry.headers if entry else None,
+            body=entry.body if entry else "identity",
+            removed_at_deploy=removed_at,
+        )
+        if any(matches(rel, g) for g in keep) or not delete or deploy - removed_at < retain_deploys:
+            retained[rel] = kept
+        else:
+            stale.append(r)
+    stale.sort(key=lambda r: r.key)
     refusal = delete_refusal(len(stale), len(remote), max_deletes, max_delete_share)
-    return Plan(uploads, stale, unchanged, refusal, len(remote), len(local))
+    return Plan(
+        uploads,
+        stale,
+        unchanged,
+        refusal,
+        len(remote),
+        len(local),
+        copies=copies,
+        retained=retained,
+        unmanaged_left=unmanaged,
+        deploy=deploy,
+        remote=dict(remote),
+    )
+
+
+def manifest_objects(plan: Plan, written: Mapping[str, str], manifest: Manifest | None) -> dict[str, Entry]:
+    """The manifest's objects after ``plan`` was applied. ``written``: key -> ETag S3 returned."""
+    old: Mapping[str, Entry] = manifest.objects if manifest else {}
+    out: dict[str, Entry] = dict(plan.retained)
+
+    def entry(f: LocalFile, etag: str | None) -> Entry:
+        return Entry(md5=f.md5, etag=etag, size=f.upload_size, headers=f.header_fp, body=f.body)
+
+    for f in plan.unchanged:
+        prev = old.get(f.rel)
+        r = plan.remote.get(f.rel)
+        out[f.rel] = entry(f, r.etag if r else (prev.etag if prev else None))
+    for u in [*plan.uploads, *plan.copies]:
+        etag = written.get(u.file.key)
+        if etag is None and not any(k == "SSEKMSKeyId" for k, _ in u.file.headers):
+            etag = u.file.etag  # what S3 gives a plain upload of these bytes
+        out[u.file.rel] = entry(u.file, etag)
+    return out
 
 
 def delete_refusal(n_deletes: int, n_remote: int, max_deletes: int, max_delete_share: float) -> str | None:

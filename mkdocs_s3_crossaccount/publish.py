@@ -1,23 +1,27 @@
-"""The engine: credentials -> local inventory -> remote listing -> plan -> apply -> report."""
+"""The engine: credentials -> local inventory -> remote listing + manifest -> plan -> apply -> CDN -> report."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import diagnose, lock
-from .apply import delete_all, upload_all
+from . import cloudfront, diagnose, lock
+from .apply import EtagRecorder, copy_all, delete_all, put_manifest, upload_all
 from .credentials import AwsContext, Clock, _utcnow, connect
 from .errors import PublishError
+from .headers import HeaderRules
 from .inventory import LocalFile, scan
-from .keys import list_prefix
-from .plan import check_site, make_plan
-from .remote import RemoteObject, list_remote
+from .keys import to_key
+from .manifest import MANIFEST_DIR, MANIFEST_REL, Manifest, ManifestError, deploy_info, parse, serialise
+from .plan import check_site, make_plan, manifest_objects
+from .remote import RemoteObject, get_manifest, list_remote
 from .report import PublishResult, plan_lines
 from .settings import Settings
 
@@ -30,6 +34,7 @@ def publish(
     *,
     clock: Clock = _utcnow,
     progress_interval: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> PublishResult:
     """Publish the built site in ``site_dir`` to ``settings.destination``.
 
@@ -38,13 +43,20 @@ def publish(
     """
     started = time.monotonic()
     site = os.fspath(site_dir)
+    rules = HeaderRules.from_options(settings.cache_control, settings.gzip, settings.kms_key_arn)
     # Hash the site while the role is assumed and the bucket listed.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3xa-scan") as pool:
-        local_future = pool.submit(scan, site, settings.prefix, settings.content_types)
+        local_future = pool.submit(
+            scan,
+            site,
+            settings.prefix,
+            settings.content_types,
+            header_rules=rules,
+            detect_redirects=settings.redirects,
+        )
         try:
             ctx = connect(settings, clock=clock)
             s3 = s3_client(ctx, settings)
-            _list(s3, ctx, settings, check_only=True)  # bucket missing or denied: say so before locking
             held = None
             if settings.lock and not settings.dry_run:
                 held = lock.acquire(
@@ -54,9 +66,14 @@ def publish(
             local_future.cancel()
             raise
         try:
+            # listed under the lock: no other publish changes the prefix between plan and apply
             remote = _list(s3, ctx, settings)
+            manifest_key = to_key(settings.prefix, MANIFEST_REL)
+            manifest = _load_manifest(s3, ctx, settings, remote, manifest_key)
             local = local_future.result()
-            return _plan_and_apply(site, settings, ctx, s3, local, remote, started, progress_interval)
+            return _plan_and_apply(
+                site, settings, ctx, s3, local, remote, manifest, manifest_key, started, progress_interval, clock, sleep
+            )
         finally:
             lock.release(s3, held)
 
@@ -68,8 +85,12 @@ def _plan_and_apply(
     s3: Any,
     local: list[LocalFile],
     remote: dict[str, RemoteObject],
+    manifest: Manifest | None,
+    manifest_key: str,
     started: float,
     progress_interval: float,
+    clock: Clock,
+    sleep: Callable[[float], None],
 ) -> PublishResult:
     check_site(local, settings.delete, site)
     plan = make_plan(
@@ -78,6 +99,25 @@ def _plan_and_apply(
         delete=settings.delete,
         max_deletes=settings.max_deletes,
         max_delete_share=settings.max_delete_share,
+        manifest=manifest,
+        delete_unmanaged=settings.delete_unmanaged,
+        keep=settings.keep,
+        retain_deploys=settings.retain_deploys,
+        force=settings.force,
+    )
+    if plan.unmanaged_left:
+        log.info(
+            "Left %d object(s) under %s alone: no publish recorded them in the manifest%s. "
+            "Set delete_unmanaged: true to remove objects that are not part of the site.",
+            plan.unmanaged_left,
+            settings.destination,
+            " (there is none yet)" if manifest is None else "",
+        )
+    pending = manifest.pending_invalidation if manifest else ()
+    paths = (
+        cloudfront.plan_invalidation(settings.prefix, plan.changed_rels(), settings.invalidation_max_paths, pending)
+        if settings.cloudfront_distribution_id
+        else []
     )
     result = PublishResult(
         destination=settings.destination,
@@ -88,36 +128,133 @@ def _plan_and_apply(
         role_arn=settings.role_arn,
         dry_run=settings.dry_run,
         plan=plan,
+        invalidation_paths=paths,
     )
     if settings.dry_run:
         for line in plan_lines(plan, settings.bucket):
             log.info("%s", line)
+        for path in paths:
+            log.info("(dryrun) invalidate: %s on %s", path, settings.cloudfront_distribution_id)
         result.seconds = time.monotonic() - started
         log.info("%s", result.summary())
         return result
     if plan.refusal:
         raise PublishError(plan.refusal)
 
-    done = upload_all(
-        s3,
-        settings.bucket,
-        ctx.owner,
-        plan,
-        ctx.identity.arn,
-        settings.concurrency,
-        progress_interval=progress_interval,
-    )
-    result.uploaded = [(u.file.key, str(u.reason), u.file.size) for u in done]
-    for u in done:
-        log.debug("upload: %s (%s)", u.file.key, u.reason)
+    recorder = EtagRecorder()
+    with recorder.attached(s3):
+        done = upload_all(
+            s3,
+            settings.bucket,
+            ctx.owner,
+            plan,
+            ctx.identity.arn,
+            settings.concurrency,
+            progress_interval=progress_interval,
+        )
+        result.uploaded = [(u.file.key, str(u.reason), u.file.upload_size) for u in done]
+        for u in done:
+            log.debug("upload: %s (%s)", u.file.key, u.reason)
+        copied = copy_all(s3, settings.bucket, ctx.owner, plan.copies, ctx.identity.arn, settings.concurrency)
+    result.copied = sorted(copied)
+    for key in result.copied:
+        log.debug("headers: %s", key)
     if plan.deletes:
         result.deleted = delete_all(s3, settings.bucket, ctx.owner, plan.deletes, ctx.identity.arn)
         for key in result.deleted:
             log.debug("delete: %s", key)
+
+    # CloudFront first, then the manifest: a failed invalidation is recorded in the manifest
+    # and retried by the next publish, which would otherwise see nothing changed.
+    invalidation_error: PublishError | None = None
+    cf: Any = None
+    if paths and settings.cloudfront_distribution_id:
+        cf = ctx.client("cloudfront")
+        try:
+            inv = cloudfront.invalidate(
+                cf, settings.cloudfront_distribution_id, paths, salt=f"{plan.deploy}-{int(time.time())}", sleep=sleep
+            )
+            result.invalidation_ids = inv.ids
+        except PublishError as exc:
+            invalidation_error = exc
+
+    objects = manifest_objects(plan, {**recorder.etags, **copied}, manifest)
+    still_pending = tuple(paths) if invalidation_error else ()
+    if plan.changes or manifest is None or dict(manifest.objects) != objects or tuple(pending) != still_pending:
+        new = Manifest(
+            objects=objects,
+            deploy=deploy_info(
+                plan.deploy,
+                clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                _version("mkdocs-s3-crossaccount") or "unknown",
+                _version("mkdocs") or _version("properdocs"),
+                settings.role_arn,
+                ctx.identity.arn,
+                os.environ,
+            ),
+            pending_invalidation=still_pending,
+        )
+        put_manifest(
+            s3, settings.bucket, manifest_key, ctx.owner, serialise(new), ctx.identity.arn, settings.kms_key_arn
+        )
+        result.manifest_written = True
+
+    if invalidation_error:
+        raise PublishError(
+            f"The site was published, but the CloudFront invalidation failed: {invalidation_error.message} "
+            "The paths are kept in the manifest and invalidated by the next publish.",
+            invalidation_error.fix,
+        )
+    if cf is not None and settings.invalidation_wait and result.invalidation_ids:
+        assert settings.cloudfront_distribution_id
+        if not cloudfront.wait(
+            cf,
+            settings.cloudfront_distribution_id,
+            result.invalidation_ids,
+            timeout=settings.invalidation_timeout,
+            sleep=sleep,
+        ):
+            raise PublishError(
+                f"The site was published, but CloudFront had not completed invalidation "
+                f"{', '.join(result.invalidation_ids)} after {settings.invalidation_timeout} s.",
+                "Raise invalidation_timeout, or set invalidation_wait: false (the invalidation still finishes).",
+            )
     result.seconds = time.monotonic() - started
     result.role_sessions = len(ctx.refreshes)
     log.info("%s", result.summary())
     return result
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _load_manifest(
+    s3: Any, ctx: AwsContext, settings: Settings, remote: dict[str, RemoteObject], key: str
+) -> Manifest | None:
+    """Take the manifest (and anything else under its folder) out of the listing and read it."""
+    listed = remote.pop(MANIFEST_REL, None)
+    for rel in [r for r in remote if r.startswith(MANIFEST_DIR + "/")]:
+        del remote[rel]
+    if listed is None:
+        return None
+    data = get_manifest(s3, settings.bucket, key, ctx.owner, ctx.identity.arn)
+    if data is None:
+        return None
+    try:
+        return parse(data)
+    except ManifestError as exc:
+        log.warning(
+            "The deploy manifest s3://%s/%s is unusable (%s). This publish compares objects by ETag, "
+            "re-applies headers, deletes only with delete_unmanaged, and writes a new manifest.",
+            settings.bucket,
+            key,
+            exc,
+        )
+        return None
 
 
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:
@@ -125,14 +262,8 @@ def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     return ctx.client("s3", max_pool_connections=settings.concurrency + 4, endpoint_url=settings.endpoint_url)
 
 
-def _list(s3: Any, ctx: AwsContext, settings: Settings, check_only: bool = False) -> dict[str, RemoteObject]:
+def _list(s3: Any, ctx: AwsContext, settings: Settings) -> dict[str, RemoteObject]:
     try:
-        if check_only:
-            # with the prefix: a least-privilege policy allows ListBucket only under it
-            s3.list_objects_v2(
-                Bucket=settings.bucket, Prefix=list_prefix(settings.prefix), MaxKeys=1, ExpectedBucketOwner=ctx.owner
-            )
-            return {}
         return list_remote(s3, settings.bucket, settings.prefix, ctx.owner)
     except (ClientError, BotoCoreError) as exc:
         raise diagnose.bucket_failed(exc, settings.bucket, ctx.owner, ctx.identity.arn, "list") from exc

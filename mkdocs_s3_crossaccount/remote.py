@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .keys import INTERNAL_DIR, from_key, list_prefix
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import diagnose
+from .errors import PublishError
+from .keys import from_key, list_prefix
+
+MANIFEST_MAX_BYTES = 256 * 1024 * 1024  # refuse to read anything bigger as a manifest
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,32 @@ def list_remote(s3: Any, bucket: str, prefix: str, owner: str) -> dict[str, Remo
         for item in page.get("Contents", ()):
             key = item["Key"]
             rel = from_key(prefix, key)
-            if rel is None or rel.startswith(INTERNAL_DIR):  # outside the prefix, or our own objects
+            if rel is None:  # belt and braces: the server answered outside the prefix
                 continue
             found[rel] = RemoteObject(rel, key, int(item["Size"]), clean_etag(item.get("ETag", "")))
     return found
+
+
+def get_manifest(s3: Any, bucket: str, key: str, owner: str, identity_arn: str) -> bytes | None:
+    """The manifest's bytes, or None if there is none. Other failures raise PublishError."""
+    try:
+        resp = s3.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)
+    except ClientError as exc:
+        if diagnose.code_of(exc) in ("NoSuchKey", "404", "NotFound"):
+            return None
+        if diagnose.code_of(exc) in ("AccessDenied", "403", "Forbidden"):
+            raise PublishError(
+                f"Access denied reading the deploy manifest s3://{bucket}/{key} as {identity_arn}.",
+                f'The role needs "s3:GetObject" on "arn:aws:s3:::{bucket}/*" (or the prefix) to read the '
+                "manifest it writes; without it the publisher cannot tell which objects it owns.",
+            ) from exc
+        raise diagnose.unexpected(exc, f"reading s3://{bucket}/{key}") from exc
+    except BotoCoreError as exc:
+        raise diagnose.unexpected(exc, f"reading s3://{bucket}/{key}") from exc
+    body = resp["Body"]
+    try:
+        if int(resp.get("ContentLength", 0)) > MANIFEST_MAX_BYTES:
+            return b""  # unusable: parse() reports it, the publish falls back
+        return bytes(body.read())
+    finally:
+        body.close()

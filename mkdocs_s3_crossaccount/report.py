@@ -22,6 +22,10 @@ class PublishResult:
     deleted: list[str] = field(default_factory=list)
     seconds: float = 0.0
     role_sessions: int = 0  # role credentials fetched (1 + refreshes during the publish)
+    copied: list[str] = field(default_factory=list)  # keys whose headers were replaced in place
+    invalidation_paths: list[str] = field(default_factory=list)  # CloudFront paths (planned in a dry run)
+    invalidation_ids: list[str] = field(default_factory=list)
+    manifest_written: bool = False
 
     @property
     def uploaded_bytes(self) -> int:
@@ -35,18 +39,25 @@ class PublishResult:
         if self.dry_run:
             return (
                 f"Dry run for {self.destination}: would upload {len(self.plan.uploads)} "
-                f"({human_bytes(self.plan.upload_bytes)}), unchanged {self.unchanged}, "
-                f"would delete {len(self.plan.deletes)}; nothing was changed"
+                f"({human_bytes(self.plan.upload_bytes)}), "
+                + (f"would update headers of {len(self.plan.copies)}, " if self.plan.copies else "")
+                + f"unchanged {self.unchanged}, would delete {len(self.plan.deletes)}"
+                + (f", would invalidate {len(self.invalidation_paths)} path(s)" if self.invalidation_paths else "")
+                + "; nothing was changed"
             )
         return (
             f"Published to {self.destination}: uploaded {len(self.uploaded)} ({human_bytes(self.uploaded_bytes)}), "
-            f"unchanged {self.unchanged}, deleted {len(self.deleted)} in {self.seconds:.1f} s"
+            + (f"headers updated {len(self.copied)}, " if self.copied else "")
+            + f"unchanged {self.unchanged}, deleted {len(self.deleted)}"
+            + (f", invalidated {len(self.invalidation_paths)} path(s)" if self.invalidation_ids else "")
+            + f" in {self.seconds:.1f} s"
         )
 
 
 def plan_lines(plan: Plan, bucket: str) -> list[str]:
     """One line per planned change, like `aws s3 sync --dryrun`."""
     lines = [f"(dryrun) upload: {u.file.rel} to s3://{bucket}/{u.file.key} ({u.reason})" for u in plan.uploads]
+    lines += [f"(dryrun) update headers: s3://{bucket}/{u.file.key} ({u.reason})" for u in plan.copies]
     lines += [f"(dryrun) delete: s3://{bucket}/{d.key}" for d in plan.deletes]
     if plan.refusal:
         lines.append(f"(dryrun) deletes would be refused: {plan.refusal}")

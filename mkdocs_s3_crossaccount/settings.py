@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .errors import SettingsError
 from .globs import GlobError, compile_glob
+from .session_policy import session_policy
 
 # --- rules -------------------------------------------------------------------------
 
@@ -164,6 +165,53 @@ def check_content_type(option: str, value: str) -> None:
         raise SettingsError(option, f"{value!r} is not a media type like 'text/html; charset=utf-8'.")
 
 
+_DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{8,20}$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+$")
+INVALIDATION_MAX_PATHS_MAX = 15000
+
+
+def check_cache_control(option: str, value: str) -> None:
+    if not re.fullmatch(r"[\x20-\x7e]*", value):
+        raise SettingsError(
+            option, f"{value!r} is not a usable Cache-Control value: printable ASCII only, no line breaks."
+        )
+
+
+def check_distribution_id(value: str) -> None:
+    if not _DISTRIBUTION_ID.match(value):
+        raise SettingsError(
+            "cloudfront_distribution_id",
+            f"{value!r} is not a CloudFront distribution id: upper-case letters and digits, e.g. E2ABCDEF123456 "
+            "(the id, not the domain name or the ARN).",
+        )
+
+
+def check_kms_key_arn(value: str) -> None:
+    if not _KMS_KEY_ARN.match(value):
+        raise SettingsError(
+            "kms_key_arn",
+            f"{value!r} is not a KMS key ARN like arn:aws:kms:eu-west-1:222222222222:key/<key id>.",
+        )
+
+
+def check_invalidation_max_paths(value: int) -> None:
+    if not 1 <= value <= INVALIDATION_MAX_PATHS_MAX:
+        raise SettingsError(
+            "invalidation_max_paths",
+            f"{value} must be between 1 and {INVALIDATION_MAX_PATHS_MAX}; above it one wildcard is sent instead.",
+        )
+
+
+def check_gzip(value: object) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        for pattern in value:
+            check_glob("gzip", pattern)
+        return
+    raise SettingsError("gzip", "must be true, false, or a list of globs such as ['*.html', '*.css'].")
+
+
 _SANITIZE = re.compile(r"[^\w+=,.@-]+", re.ASCII)
 
 
@@ -215,6 +263,20 @@ class Settings:
     concurrency: int = 16
     lock: bool = True
     lock_timeout: int = 3600
+    # issue 4: ownership, headers, compression, CDN, redirects, scoped sessions
+    delete_unmanaged: bool = False
+    keep: Sequence[str] = ()
+    cache_control: Mapping[str, str] = field(default_factory=dict)
+    force: bool = False
+    gzip: bool | Sequence[str] = False
+    redirects: bool = False
+    retain_deploys: int = 0
+    cloudfront_distribution_id: str | None = None
+    invalidation_max_paths: int = 100
+    invalidation_wait: bool = False
+    invalidation_timeout: int = 600
+    scope_session: bool = False
+    kms_key_arn: str | None = None
 
     def __post_init__(self) -> None:
         check_bucket(self.bucket)
@@ -237,6 +299,41 @@ class Settings:
         for pattern, ctype in self.content_types.items():
             check_glob("content_types", pattern)
             check_content_type("content_types", ctype)
+        for pattern in self.keep:
+            check_glob("keep", pattern)
+        object.__setattr__(self, "keep", tuple(self.keep))
+        for pattern, value in self.cache_control.items():
+            check_glob("cache_control", pattern)
+            check_cache_control("cache_control", value)
+        check_gzip(self.gzip)
+        if not isinstance(self.gzip, bool):
+            object.__setattr__(self, "gzip", tuple(self.gzip))
+        check_non_negative("retain_deploys", self.retain_deploys)
+        if self.cloudfront_distribution_id is not None:
+            check_distribution_id(self.cloudfront_distribution_id)
+        check_invalidation_max_paths(self.invalidation_max_paths)
+        check_non_negative("invalidation_timeout", self.invalidation_timeout)
+        if self.kms_key_arn is not None:
+            check_kms_key_arn(self.kms_key_arn)
+        if self.scope_session and not self.role_arn:
+            raise SettingsError(
+                "scope_session",
+                "needs role_arn: the session policy is passed to AssumeRole, which only runs with a role.",
+            )
+        if self.scope_session:
+            self.session_policy()  # raises SettingsError when it is over STS's size limit
+
+    def session_policy(self) -> str | None:
+        """The packed inline policy for AssumeRole with ``scope_session``, else None."""
+        if not (self.scope_session and self.role_arn):
+            return None
+        return session_policy(
+            role_arn=self.role_arn,
+            bucket=self.bucket,
+            prefix=self.prefix,
+            distribution_id=self.cloudfront_distribution_id,
+            kms_key_arn=self.kms_key_arn,
+        )
 
     @property
     def role_account(self) -> str | None:

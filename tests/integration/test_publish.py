@@ -51,7 +51,7 @@ def test_publish_across_accounts_sets_types_and_owner(tmp_path: Path, accounts: 
     assert result.account == DOCS_ACCOUNT
     assert result.identity_arn.startswith(f"arn:aws:sts::{DOCS_ACCOUNT}:assumed-role/docs-publisher/")
     objects = bucket_objects(docs_bucket, prefix="docs/")
-    assert set(objects) == {f"docs/{k}" for k in SITE}
+    assert set(objects) == {f"docs/{k}" for k in SITE} | {"docs/.mkdocs-s3-crossaccount/manifest.json"}
     for rel, data in SITE.items():
         head = docs_bucket.head_object(Bucket=BUCKET, Key=f"docs/{rel}")
         assert head["ContentType"] == guess(rel), rel
@@ -91,10 +91,16 @@ def test_prefix_boundary_leaves_sibling_prefixes_alone(tmp_path: Path, accounts:
         docs_bucket.put_object(Bucket=BUCKET, Key=key, Body=b"keep")
     docs_bucket.put_object(Bucket=BUCKET, Key="docs/stale.html", Body=b"stale")
     site = make_site(tmp_path / "site", {"index.html": b"<html/>"})
-    result = publish(site, settings(prefix="docs"))
+    result = publish(site, settings(prefix="docs", delete_unmanaged=True))
     assert result.deleted == ["docs/stale.html"]
-    expected = {"docs-old/index.html", "docsx", "other/keep.html", "docs", "docs/index.html"}
-    assert set(bucket_objects(docs_bucket)) == expected
+    assert set(bucket_objects(docs_bucket)) == {
+        "docs-old/index.html",
+        "docsx",
+        "other/keep.html",
+        "docs",
+        "docs/index.html",
+        "docs/.mkdocs-s3-crossaccount/manifest.json",
+    }
 
 
 def test_listing_is_paginated(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
@@ -120,7 +126,7 @@ def test_multipart_object_is_not_reuploaded(tmp_path: Path, accounts: Accounts, 
 def test_dry_run_changes_nothing(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     docs_bucket.put_object(Bucket=BUCKET, Key="old.html", Body=b"old")
     site = make_site(tmp_path / "site", SITE)
-    result = publish(site, settings(dry_run=True))
+    result = publish(site, settings(dry_run=True, delete_unmanaged=True))
     assert len(result.plan.uploads) == len(SITE)
     assert [d.key for d in result.plan.deletes] == ["old.html"]
     assert set(bucket_objects(docs_bucket)) == {"old.html"}
@@ -131,7 +137,7 @@ def test_delete_cap_refuses_everything(tmp_path: Path, accounts: Accounts, docs_
         docs_bucket.put_object(Bucket=BUCKET, Key=f"stale{i}.html", Body=b"s")
     site = make_site(tmp_path / "site", {"index.html": b"<html>new</html>"})
     with pytest.raises(PublishError, match=r"max_deletes \(3\).*max_deletes: 5"):
-        publish(site, settings(max_deletes=3))
+        publish(site, settings(max_deletes=3, delete_unmanaged=True))
     # nothing uploaded, nothing deleted
     assert set(bucket_objects(docs_bucket)) == {f"stale{i}.html" for i in range(5)}
 
@@ -141,7 +147,7 @@ def test_share_guard_refuses(tmp_path: Path, accounts: Accounts, docs_bucket: An
         docs_bucket.put_object(Bucket=BUCKET, Key=f"p{i}.html", Body=b"s")
     site = make_site(tmp_path / "site", {"index.html": b"<html/>", "p0.html": b"s"})
     with pytest.raises(PublishError, match="max_delete_share"):
-        publish(site, settings())
+        publish(site, settings(delete_unmanaged=True))
     assert len(bucket_objects(docs_bucket)) == 30
 
 
@@ -153,7 +159,7 @@ def test_site_without_index_refuses_to_delete(tmp_path: Path, accounts: Accounts
     assert set(bucket_objects(docs_bucket)) == {"index.html"}
     # with delete off, it is allowed and deletes nothing
     publish(site, settings(delete=False))
-    assert set(bucket_objects(docs_bucket)) == {"index.html", "other.html"}
+    assert set(bucket_objects(docs_bucket)) == {"index.html", "other.html", ".mkdocs-s3-crossaccount/manifest.json"}
 
 
 def test_empty_site_refuses(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
@@ -208,9 +214,9 @@ def test_lock_is_released_after_a_refused_publish(tmp_path: Path, accounts: Acco
         docs_bucket.put_object(Bucket=BUCKET, Key=f"stale{i}.html", Body=b"s")
     site = make_site(tmp_path / "site", {"index.html": b"x"})
     with pytest.raises(PublishError, match="max_deletes"):
-        publish(site, settings(max_deletes=1))
+        publish(site, settings(max_deletes=1, delete_unmanaged=True))
     assert ".mkdocs-s3-crossaccount/lock.json" not in bucket_objects(docs_bucket)
-    publish(site, settings(max_deletes=5, max_delete_share=1))  # not blocked by a leftover lock
+    publish(site, settings(max_deletes=5, max_delete_share=1, delete_unmanaged=True))  # no leftover lock
 
 
 def test_concurrent_publishes_never_interleave(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
@@ -229,6 +235,7 @@ def test_concurrent_publishes_never_interleave(tmp_path: Path, accounts: Account
     refused = [o for o in outcomes if isinstance(o, PublishError)]
     assert all("in progress" in str(e) for e in refused)
     keys = set(bucket_objects(docs_bucket))
-    expected_a = {"index.html", *(f"p{i}.html" for i in range(150))}
-    expected_b = {"index.html", *(f"q{i}.html" for i in range(150))}
+    manifest = ".mkdocs-s3-crossaccount/manifest.json"
+    expected_a = {manifest, "index.html", *(f"p{i}.html" for i in range(150))}
+    expected_b = {manifest, "index.html", *(f"q{i}.html" for i in range(150))}
     assert keys in (expected_a, expected_b)
