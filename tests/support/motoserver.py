@@ -172,14 +172,19 @@ class MotoServer:
         finally:
             self.disable_auth()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+    def stop(self, timeout: float = 10.0, *, keep_log: bool = False) -> None:
+        """Terminate (then kill) the process; delete its log unless ``keep_log``."""
+        try:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout)
+        finally:
+            if not keep_log:
+                self.log_path.unlink(missing_ok=True)
 
 
 def _moto_env() -> dict[str, str]:
