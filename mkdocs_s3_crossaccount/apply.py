@@ -215,7 +215,9 @@ def upload_all(
                     except BaseException as exc:
                         errors.append((up, exc))
                 if errors:
-                    raise _upload_error(errors, bucket, identity_arn, len(done), len(plan.uploads))
+                    raise _batch_error(
+                        errors, bucket, identity_arn, len(done), len(plan.uploads), "upload to", "uploads"
+                    )
     finally:
         manager.shutdown(cancel=failed.is_set())
         for b in bodies:
@@ -264,15 +266,8 @@ def copy_all(
             except BaseException as exc:
                 errors.append((up, exc))
     if errors:
-        up, err = errors[0]
-        if isinstance(err, (ClientError, BotoCoreError)):
-            base = diagnose.object_failed(err, bucket, up.file.key, identity_arn, "update the headers of")
-        else:
-            base = diagnose.unexpected(err, f"updating the headers of {up.file.rel}")
-        more = f" ({len(errors) - 1} more failed)" if len(errors) > 1 else ""
-        raise PublishError(
-            f"{base.message}{more}. {len(done)} of {len(copies)} header updates had finished; nothing was deleted.",
-            base.fix,
+        raise _batch_error(
+            errors, bucket, identity_arn, len(done), len(copies), "update the headers of", "header updates"
         )
     return done
 
@@ -307,18 +302,25 @@ def put_manifest(
     return clean_etag(str(resp.get("ETag", "")))
 
 
-def _upload_error(
-    errors: list[tuple[Upload, BaseException]], bucket: str, identity_arn: str, n_done: int, n_total: int
+def _batch_error(
+    errors: list[tuple[Upload, BaseException]],
+    bucket: str,
+    identity_arn: str,
+    n_done: int,
+    n_total: int,
+    action: str,
+    noun: str,
 ) -> PublishError:
+    """The first real failure of a parallel batch (cancellations are its consequences)."""
     real = [(u, e) for u, e in errors if not _is_cancel(e)] or errors
     up, exc = real[0]
     if isinstance(exc, (ClientError, BotoCoreError)):
-        base = diagnose.object_failed(exc, bucket, up.file.key, identity_arn, "upload to")
+        base = diagnose.object_failed(exc, bucket, up.file.key, identity_arn, action)
     else:
-        base = diagnose.unexpected(exc, f"uploading {up.file.rel}")
-    more = f" ({len(real) - 1} more uploads failed)" if len(real) > 1 else ""
+        base = diagnose.unexpected(exc, f"trying to {action} {up.file.rel}")
+    more = f" ({len(real) - 1} more {noun} failed)" if len(real) > 1 else ""
     return PublishError(
-        f"{base.message}{more}. {n_done} of {n_total} uploads had finished; nothing was deleted.",
+        f"{base.message}{more}. {n_done} of {n_total} {noun} had finished; nothing was deleted.",
         base.fix,
     )
 

@@ -55,7 +55,10 @@ def test_debug_output_of_a_full_publish_has_no_secret(
     (site / "index.html").write_text("<html/>")
     (site / "a.css").write_text("a{}")
     docs_bucket.put_object(Bucket=BUCKET, Key="stale.html", Body=b"x")
-    publish(site, Settings(bucket=BUCKET, role_arn=ROLE_ARN, external_id=EXTERNAL_ID, max_delete_share=1))
+    publish(
+        site,
+        Settings(bucket=BUCKET, role_arn=ROLE_ARN, external_id=EXTERNAL_ID, max_delete_share=1, delete_unmanaged=True),
+    )
 
     text = debug_log.getvalue()
     assert "AssumeRole" in text and "PutObject" in text and "DeleteObjects" in text, "botocore DEBUG was captured"

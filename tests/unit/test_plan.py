@@ -44,7 +44,8 @@ def test_reasons_and_unchanged() -> None:
     plan = make_plan(local, remote)
     reasons = {u.file.rel: u.reason for u in plan.uploads}
     assert reasons == {"new.html": Reason.NEW, "changed.html": Reason.CHANGED, "resized.css": Reason.CHANGED}
-    assert [f.rel for f in plan.unchanged] == ["index.html"]
+    # same bytes, but no manifest says which headers it has: headers are re-applied in place, not re-sent
+    assert [u.file.rel for u in plan.copies] == ["index.html"]
     assert plan.deletes == []
 
 
@@ -69,8 +70,9 @@ def test_order_assets_pages_indexes() -> None:
 
 def test_deletes_only_when_enabled() -> None:
     remote = {"index.html": ro("index.html"), "gone.html": ro("gone.html")}
-    assert [d.rel for d in make_plan([lf("index.html")], remote).deletes] == ["gone.html"]
-    assert make_plan([lf("index.html")], remote, delete=False).deletes == []
+    assert [d.rel for d in make_plan([lf("index.html")], remote, delete_unmanaged=True).deletes] == ["gone.html"]
+    assert make_plan([lf("index.html")], remote, delete=False, delete_unmanaged=True).deletes == []
+    assert make_plan([lf("index.html")], remote).deletes == [], "without a manifest nothing is ours to delete"
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,7 @@ def test_refusal_says_how_to_allow() -> None:
 
 def test_guard_refuses_all_not_the_first_n() -> None:
     remote = {f"p{i}.html": ro(f"p{i}.html") for i in range(10)}
-    plan = make_plan([lf("index.html")], remote, max_deletes=3)
+    plan = make_plan([lf("index.html")], remote, max_deletes=3, delete_unmanaged=True)
     assert plan.refusal is not None
     assert len(plan.deletes) == 10  # the plan shows all of them; the engine then refuses them all
 
