@@ -95,9 +95,34 @@ class PluginOptions(base.Config):
     """Plan and print, change nothing."""
     concurrency = _Checked(int, rules.check_concurrency, default=16)
     """Parallel transfers (1-64)."""
+    web_identity_token_env = c.Optional(_Checked(str, lambda v: rules.check_env_name("web_identity_token_env", v)))
+    """Name of the environment variable holding an OIDC token (GitLab `id_tokens`, e.g. GITLAB_OIDC_TOKEN):
+    AssumeRoleWithWebIdentity instead of IAM user keys. The token is never logged."""
+    web_identity_token_file = c.Optional(c.Type(str))
+    """Path of a file holding the OIDC token (instead of web_identity_token_env)."""
+    web_identity_role_arn = c.Optional(_Checked(str, rules.check_role_arn))
+    """Optional development-account role to enter with the token first, then AssumeRole into role_arn
+    (sessions capped at 1 hour by role chaining). Unset: the token goes straight into role_arn."""
+    report_file = c.Optional(c.Type(str))
+    """Write a JSON report of the publish here (relative to the current folder)."""
+    dotenv_file = c.Optional(c.Type(str))
+    """Write a GitLab dotenv file (DOCS_URL=...) here, for `environment:url` (needs site_url_template)."""
+    site_url_template = c.Optional(_Checked(str, rules.check_url_template))
+    """Public URL of the published site, with {bucket}, {prefix}, {region} placeholders,
+    e.g. https://d123.cloudfront.net/{prefix}/ (reported, and DOCS_URL in the dotenv file)."""
     stable_build_date = c.Type(bool, default=True)
     """When publishing and SOURCE_DATE_EPOCH is unset, set it to the commit time, so themes'
     build-date stamps don't change every page's bytes between rebuilds of one commit."""
+
+    def validate(self) -> tuple[list[tuple[str, Exception]], list[tuple[str, str]]]:
+        """Per-option checks, then the rules that tie options together (at config load, not after the build)."""
+        failed, warnings = super().validate()
+        if not failed and self.bucket:
+            try:
+                self.to_settings()
+            except SettingsError as exc:
+                failed.append((exc.option, base.ValidationError(exc.rule)))
+        return failed, warnings
 
     def to_settings(self) -> Settings:
         return Settings(
@@ -117,4 +142,10 @@ class PluginOptions(base.Config):
             content_types=dict(self.content_types),
             dry_run=self.dry_run,
             concurrency=self.concurrency,
+            web_identity_token_env=self.web_identity_token_env,
+            web_identity_token_file=self.web_identity_token_file,
+            web_identity_role_arn=self.web_identity_role_arn,
+            report_file=self.report_file,
+            dotenv_file=self.dotenv_file,
+            site_url_template=self.site_url_template,
         )

@@ -16,7 +16,7 @@ from .errors import PublishError
 from .inventory import scan
 from .plan import check_site, make_plan
 from .remote import list_remote
-from .report import PublishResult, plan_lines
+from .report import PublishResult, plan_lines, site_url, write_dotenv, write_report
 from .settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -65,12 +65,16 @@ def publish(
         role_arn=settings.role_arn,
         dry_run=settings.dry_run,
         plan=plan,
+        region=ctx.region,
     )
+    if settings.site_url_template:
+        result.site_url = site_url(settings.site_url_template, settings.bucket, settings.prefix, ctx.region)
     if settings.dry_run:
         for line in plan_lines(plan, settings.bucket):
             log.info("%s", line)
         result.seconds = time.monotonic() - started
         log.info("%s", result.summary())
+        _write_reports(result, settings)
         return result
     if plan.refusal:
         raise PublishError(plan.refusal)
@@ -93,7 +97,20 @@ def publish(
             log.debug("delete: %s", key)
     result.seconds = time.monotonic() - started
     log.info("%s", result.summary())
+    _write_reports(result, settings)
     return result
+
+
+def _write_reports(result: PublishResult, settings: Settings) -> None:
+    """report_file and dotenv_file, for the plugin and the CLI alike."""
+    if result.site_url:
+        log.info("Site URL: %s", result.site_url)
+    if settings.report_file:
+        write_report(settings.report_file, result)
+        log.info("Report written to %s", settings.report_file)
+    if settings.dotenv_file:
+        write_dotenv(settings.dotenv_file, result)
+        log.info("DOCS_URL written to %s (GitLab dotenv)", settings.dotenv_file)
 
 
 def s3_client(ctx: AwsContext, settings: Settings) -> object:
