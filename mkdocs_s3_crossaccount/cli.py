@@ -141,6 +141,13 @@ def _guarded(func: Callable[[], int]) -> NoReturn:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug or an unforeseen environment: still one line, no traceback
+        _fail(
+            PublishError(
+                f"Unexpected {type(exc).__name__}: {exc}",
+                "Please report this with the command you ran (run with -v for more detail).",
+            )
+        )
     sys.exit(code)
 
 

@@ -98,7 +98,7 @@ def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool
     try:
         block = plugin_block(data, path)
     except PublishError:
-        if require_block and "bucket" not in overrides:
+        if require_block and overrides.get("bucket") is None:
             raise
         block = {}
     block.update({k: v for k, v in overrides.items() if v is not None})

@@ -145,18 +145,23 @@ def docs_account_s3(moto_url: str) -> Any:
 
 def copy_demo_site(dest: Path) -> Path:
     """The packaged example site's sources (mkdocs.yml + docs/), copied to a writable folder."""
-    source = files("mkdocs_s3_crossaccount.demo_site")
+    missing = PublishError(
+        "The packaged demo site (mkdocs_s3_crossaccount.demo_site) is missing from this installation.",
+        "Reinstall the package: pip install -e '.[demo]' in a checkout, else "
+        "pip install 'mkdocs-s3-crossaccount[demo]'.",
+    )
+    try:
+        source = files("mkdocs_s3_crossaccount.demo_site")
+    except ModuleNotFoundError:
+        raise missing from None
     with as_file(source) as src:
         shutil.copytree(
             src,
             dest,
             ignore=shutil.ignore_patterns("site", "__pycache__", "__init__.py", "*.pyc"),
         )
-    if not (dest / "mkdocs.yml").is_file():  # pragma: no cover - a broken install
-        raise PublishError(
-            "The packaged demo site is missing from this installation.",
-            "Reinstall the package: pip install --force-reinstall 'mkdocs-s3-crossaccount[demo]'",
-        )
+    if not (dest / "mkdocs.yml").is_file():
+        raise missing
     return dest
 
 
