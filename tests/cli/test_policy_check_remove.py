@@ -200,3 +200,17 @@ def test_oidc_chain_goes_dev_role_then_docs_role(
     assert second.access_key == first.response["Credentials"]["AccessKeyId"]
     assert "duration_seconds 7200 lowered to 3600" in caplog.text
     assert token not in caplog.text
+
+
+def test_remove_with_flags_only_needs_no_config(run_cli: Run, tmp_path: Path, docs_bucket: Any) -> None:
+    """A GitLab on_stop job with GIT_STRATEGY: none has no checkout, so no mkdocs.yml."""
+    docs_bucket.put_object(Bucket=BUCKET, Key="review/feature-x/index.html", Body=b"x")
+    docs_bucket.put_object(Bucket=BUCKET, Key="index.html", Body=b"main")
+    empty = tmp_path / "no-checkout"
+    empty.mkdir()
+    args = ["--bucket", BUCKET, "--role-arn", ROLE_ARN, "--prefix", "review/feature-x", "--yes"]
+    res = run_cli("remove", *args, cwd=empty)
+    assert res.code == 0, res.text
+    assert set(bucket_objects(docs_bucket)) == {"index.html"}
+    res = run_cli("remove", "--prefix", "review/x", cwd=empty)  # no config and no --bucket
+    assert res.code == 2 and "No mkdocs.yml" in res.err
