@@ -216,7 +216,7 @@ def upload_all(
                         errors.append((up, exc))
                 if errors:
                     raise _batch_error(
-                        errors, bucket, identity_arn, len(done), len(plan.uploads), "upload to", "uploads"
+                        errors, bucket, owner, identity_arn, len(done), len(plan.uploads), "upload to", "uploads"
                     )
     finally:
         manager.shutdown(cancel=failed.is_set())
@@ -267,7 +267,7 @@ def copy_all(
                 errors.append((up, exc))
     if errors:
         raise _batch_error(
-            errors, bucket, identity_arn, len(done), len(copies), "update the headers of", "header updates"
+            errors, bucket, owner, identity_arn, len(done), len(copies), "update the headers of", "header updates"
         )
     return done
 
@@ -305,6 +305,7 @@ def put_manifest(
 def _batch_error(
     errors: list[tuple[Upload, BaseException]],
     bucket: str,
+    owner: str,
     identity_arn: str,
     n_done: int,
     n_total: int,
@@ -315,12 +316,12 @@ def _batch_error(
     real = [(u, e) for u, e in errors if not _is_cancel(e)] or errors
     up, exc = real[0]
     if isinstance(exc, (ClientError, BotoCoreError)):
-        base = diagnose.object_failed(exc, bucket, up.file.key, identity_arn, action)
+        base = diagnose.object_failed(exc, bucket, up.file.key, identity_arn, action, owner)
     else:
         base = diagnose.unexpected(exc, f"trying to {action} {up.file.rel}")
     more = f" ({len(real) - 1} more {noun} failed)" if len(real) > 1 else ""
     return PublishError(
-        f"{base.message}{more}. {n_done} of {n_total} {noun} had finished; nothing was deleted.",
+        f"{base.message.rstrip('.')}{more}. {n_done} of {n_total} {noun} had finished; nothing was deleted.",
         base.fix,
     )
 

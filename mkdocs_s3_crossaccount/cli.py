@@ -1,26 +1,42 @@
 """Command line: the same engine as the plugin, for pipelines that build and publish apart.
 
-Exit codes: 0 success, 1 failure (the message says what to fix), 2 usage error.
+Exit codes: 0 success, 1 failure (the message says what to fix), 2 usage error (a flag,
+the config file or an option is wrong; nothing was contacted), 3 `plan --exit-code`:
+something would change.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from . import __version__
+from . import policy as policies
 from .configfile import load
 from .errors import PublishError
-from .publish import publish
+from .settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_CHANGES = 3
+
+
+class UsageProblem(Exception):
+    """The command line, config file or options are wrong: exit 2."""
+
+    def __init__(self, err: PublishError) -> None:
+        self.err = err
+        super().__init__(str(err))
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -32,8 +48,13 @@ def _setup_logging(verbose: bool) -> None:
     root.propagate = False
 
 
-def _option_flags(func: F) -> F:
-    """Flags that override the plugin block's options."""
+def _fail(err: PublishError, code: int = EXIT_FAILURE) -> NoReturn:
+    click.echo(f"Error: {err}", err=True)
+    sys.exit(code)
+
+
+def _config_flags(func: F) -> F:
+    """Flags that override the plugin block's options (flag wins over the file)."""
     flags = [
         click.option("-f", "--config-file", "config_file", help="mkdocs.yml or zensical.toml (default: ./mkdocs.yml)."),
         click.option("--bucket", help="Docs bucket name."),
@@ -46,11 +67,27 @@ def _option_flags(func: F) -> F:
         click.option("--profile", help="Named profile for the source credentials."),
         click.option("--endpoint-url", help="S3 endpoint override."),
         click.option("--expected-bucket-owner", help="Account id that must own the bucket."),
+        click.option(
+            "--web-identity-token-env", help="Env var holding a GitLab OIDC id_token (e.g. GITLAB_OIDC_TOKEN)."
+        ),
+        click.option("--web-identity-token-file", help="File holding an OIDC token."),
+        click.option("--web-identity-role-arn", help="Development-account role to enter with the token first."),
+        click.option("-v", "--verbose", is_flag=True, help="Debug output (secrets are never printed)."),
+    ]
+    for flag in reversed(flags):
+        func = flag(func)
+    return func
+
+
+def _publish_flags(func: F) -> F:
+    flags = [
         click.option("--delete/--no-delete", default=None, help="Remove stale objects (guarded)."),
         click.option("--max-deletes", type=int, help="Refuse when more deletes than this are needed."),
         click.option("--max-delete-share", type=float, help="Refuse when deletes exceed this share (0-1)."),
         click.option("--concurrency", type=int, help="Parallel transfers (1-64)."),
-        click.option("-v", "--verbose", is_flag=True, help="Debug output (secrets are never printed)."),
+        click.option("--report-file", help="Write a JSON report of the publish here."),
+        click.option("--dotenv-file", help="Write DOCS_URL=... here (GitLab dotenv for environment:url)."),
+        click.option("--site-url-template", help="Public URL, with {bucket} {prefix} {region} placeholders."),
     ]
     for flag in reversed(flags):
         func = flag(func)
@@ -72,48 +109,305 @@ _OVERRIDE_KEYS = (
     "max_deletes",
     "max_delete_share",
     "concurrency",
+    "web_identity_token_env",
+    "web_identity_token_file",
+    "web_identity_role_arn",
+    "report_file",
+    "dotenv_file",
+    "site_url_template",
 )
 
 
-def _run(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: bool) -> int:
+def _settings(kwargs: dict[str, Any], *, require_block: bool = True, **extra: Any) -> tuple[Settings, Path]:
+    """Config file + flags -> validated settings and the site dir; UsageProblem if either is wrong."""
     _setup_logging(bool(kwargs.get("verbose")))
     overrides = {k: kwargs.get(k) for k in _OVERRIDE_KEYS}
-    if dry_run:
-        overrides["dry_run"] = True
+    overrides.update(extra)
     try:
-        loaded = load(kwargs.get("config_file"), overrides, require_block=site_dir is None)
-        site = Path(site_dir) if site_dir else loaded.site_dir
-        result = publish(site, loaded.options.to_settings())
+        loaded = load(kwargs.get("config_file"), overrides, require_block=require_block)
+        return loaded.options.to_settings(), loaded.site_dir
     except PublishError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        return 1
-    return 0 if not dry_run or not result.plan.changes else 3
+        raise UsageProblem(exc) from None
+
+
+def _guarded(func: Callable[[], int]) -> NoReturn:
+    """Run a command body: exit 2 for usage problems, 1 for failures, never a traceback."""
+    try:
+        code = func()
+    except UsageProblem as exc:
+        _fail(exc.err, EXIT_USAGE)
+    except PublishError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug or an unforeseen environment: still one line, no traceback
+        _fail(
+            PublishError(
+                f"Unexpected {type(exc).__name__}: {exc}",
+                "Please report this with the command you ran (run with -v for more detail).",
+            )
+        )
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mkdocs-s3-crossaccount")
 def cli() -> None:
-    """Publish a built MkDocs site to an S3 bucket in another AWS account."""
+    """Publish a built MkDocs site to an S3 bucket in another AWS account.
+
+    Options come from the s3-crossaccount block of mkdocs.yml (or [project.plugins.s3-crossaccount]
+    in zensical.toml); flags override them. Run `COMMAND --help` for each command.
+    """
+
+
+def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: bool) -> int:
+    from .publish import publish
+
+    extra = {"dry_run": True} if dry_run else {}
+    settings, config_site = _settings(kwargs, require_block=site_dir is None, **extra)
+    result = publish(Path(site_dir) if site_dir else config_site, settings)
+    if dry_run and result.plan.changes:
+        return EXIT_CHANGES
+    return 0
 
 
 @cli.command("publish")
 @click.argument("site_dir", required=False, type=click.Path(file_okay=False))
-@_option_flags
+@_config_flags
+@_publish_flags
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing.")
 def publish_cmd(site_dir: str | None, dry_run: bool, **kwargs: Any) -> None:
-    """Publish SITE_DIR (default: site_dir of the config) with the plugin block's options."""
-    code = _run(site_dir, kwargs, dry_run=dry_run)
-    sys.exit(0 if code == 3 else code)
+    """Publish SITE_DIR (default: site_dir of the config, relative to it) with the plugin block's options."""
+
+    def body() -> int:
+        code = _publish_or_plan(site_dir, kwargs, dry_run=dry_run)
+        return 0 if code == EXIT_CHANGES else code
+
+    _guarded(body)
 
 
 @cli.command("plan")
 @click.argument("site_dir", required=False, type=click.Path(file_okay=False))
-@_option_flags
+@_config_flags
+@_publish_flags
 @click.option("--exit-code", is_flag=True, help="Exit 3 when something would change, 0 when nothing would.")
 def plan_cmd(site_dir: str | None, exit_code: bool, **kwargs: Any) -> None:
-    """Show what publish would upload (with the reason) and delete; change nothing."""
-    code = _run(site_dir, kwargs, dry_run=True)
-    sys.exit(code if exit_code or code != 3 else 0)
+    """Dry run: each upload with its reason, each delete, the unchanged count; changes nothing."""
+
+    def body() -> int:
+        code = _publish_or_plan(site_dir, kwargs, dry_run=True)
+        return code if exit_code or code != EXIT_CHANGES else 0
+
+    _guarded(body)
+
+
+@cli.command("check")
+@_config_flags
+def check_cmd(**kwargs: Any) -> None:
+    """Preflight that writes nothing: identity, role, account, bucket and owner, list permission.
+
+    Each failure comes with its fix (the policy statement to add, the principal to trust).
+    """
+    from .preflight import run_checks
+
+    def body() -> int:
+        settings, _ = _settings(kwargs)
+        click.echo(f"Checking the publish to {settings.destination} (nothing is written)")
+        failed = False
+        for step in run_checks(settings):
+            for line in step.lines():
+                click.echo(line)
+            failed = failed or step.ok is False
+        click.echo("Some checks failed; see the fixes above." if failed else "All checks passed.")
+        return EXIT_FAILURE if failed else 0
+
+    _guarded(body)
+
+
+_ONLY = {
+    "trust": ("trust_policy",),
+    "permissions": ("permission_policy",),
+    "source": ("source_policy",),
+    "web-identity-trust": ("web_identity_role", "trust_policy"),
+    "web-identity-permissions": ("web_identity_role", "permission_policy"),
+}
+
+
+@cli.command("policy")
+@_config_flags
+@click.option(
+    "--principal",
+    help="ARN of the development-account user or role to trust (default: the current identity, via "
+    "GetCallerIdentity; an assumed-role session becomes its role ARN).",
+)
+@click.option(
+    "--gitlab-project", help="OIDC instead: trust GitLab id_tokens of this project (group/project) instead of keys."
+)
+@click.option("--ref", "ref", default="*", show_default=True, help="With --gitlab-project: branch/tag name or glob.")
+@click.option(
+    "--ref-type", type=click.Choice(["branch", "tag", "*"]), default="branch", show_default=True, help="Ref kind."
+)
+@click.option(
+    "--audience",
+    default=policies.DEFAULT_AUDIENCE,
+    show_default=True,
+    help="The id_token's aud (as in id_tokens and the IAM OIDC provider's client ID).",
+)
+@click.option(
+    "--gitlab-host", default=policies.DEFAULT_GITLAB_HOST, show_default=True, help="GitLab host (self-managed)."
+)
+@click.option("--only", type=click.Choice(sorted(_ONLY)), help="Print just this document (for file://...).")
+@click.option(
+    "--write",
+    "write_dir",
+    type=click.Path(file_okay=False),
+    help="Write each document as a JSON file in this folder and print the aws iam commands that use them.",
+)
+def policy_cmd(
+    principal: str | None,
+    gitlab_project: str | None,
+    ref: str,
+    ref_type: str,
+    audience: str,
+    gitlab_host: str,
+    only: str | None,
+    write_dir: str | None,
+    **kwargs: Any,
+) -> None:
+    """Print the documents account's trust policy and least-privilege permission policy (valid JSON).
+
+    Ready for `aws iam create-role --assume-role-policy-document` and `aws iam put-role-policy`.
+    """
+    from .credentials import source_identity
+
+    def body() -> int:
+        settings, _ = _settings(kwargs)
+        if not settings.role_arn:
+            raise UsageProblem(
+                PublishError(
+                    "No role_arn: the policies are for the documents-account role.",
+                    "Set role_arn in the plugin block or pass --role-arn.",
+                )
+            )
+        oidc = None
+        if gitlab_project or settings.uses_web_identity:
+            if not gitlab_project:
+                raise UsageProblem(
+                    PublishError(
+                        "The config uses an OIDC token, so the trust policy needs the GitLab project.",
+                        "Pass --gitlab-project group/project (and --ref main to allow only that branch).",
+                    )
+                )
+            try:
+                oidc = policies.GitLabOidc(gitlab_project, ref, ref_type, audience, gitlab_host)
+            except ValueError as exc:
+                raise UsageProblem(PublishError(str(exc))) from None
+        who = principal
+        if oidc is None and who is None:
+            ident = source_identity(settings)
+            who = ident.arn
+        try:
+            if who is not None:
+                who = policies.principal_from_identity(who)
+            docs = policies.policies(
+                bucket=settings.bucket,
+                prefix=settings.prefix,
+                role_arn=settings.role_arn,
+                principal=who,
+                external_id=bool(settings.external_id),
+                oidc=oidc,
+                web_identity_role_arn=settings.web_identity_role_arn,
+                cloudfront_distribution_id=getattr(settings, "cloudfront_distribution_id", None),
+            )
+        except ValueError as exc:
+            raise UsageProblem(PublishError(str(exc))) from None
+        if only:
+            doc: Any = docs
+            for key in _ONLY[only]:
+                if key not in doc:
+                    raise UsageProblem(PublishError(f"--only {only}: this setup has no such document."))
+                doc = doc[key]
+            click.echo(json.dumps(doc, indent=2))
+            return 0
+        if write_dir:
+            out = Path(write_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            for name, document in policies.files(docs).items():
+                (out / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+                click.echo(f"wrote {out / name}", err=True)
+            click.echo(f"# in {out}:", err=True)
+            for cmd in policies.aws_cli_commands(docs):
+                click.echo(cmd, err=True)
+            return 0
+        click.echo(json.dumps(docs, indent=2))
+        return 0
+
+    _guarded(body)
+
+
+@cli.command("remove")
+@_config_flags
+@click.option("--yes", is_flag=True, help="Really delete (without it: list what would be deleted).")
+@click.option(
+    "--whole-bucket",
+    is_flag=True,
+    help="Allow an empty prefix, i.e. every object in the bucket (never implied).",
+)
+def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
+    """Remove every object under --prefix (e.g. a review app's), for GitLab `on_stop` jobs.
+
+    A dry run unless --yes. The prefix matches at a '/' boundary: `mr-1` never touches `mr-10/`.
+    """
+    from .preflight import remove_prefix
+
+    def body() -> int:
+        if kwargs.get("prefix") is None:
+            raise UsageProblem(
+                PublishError(
+                    "remove needs --prefix (the folder to remove; the config's prefix is not used implicitly).",
+                    'Pass --prefix "$CI_COMMIT_REF_SLUG" (or --prefix "" --whole-bucket to empty the bucket).',
+                )
+            )
+        settings, _ = _settings(kwargs)
+        if not settings.prefix and not whole_bucket:
+            raise UsageProblem(
+                PublishError(
+                    f"Refusing to remove with an empty prefix: that is every object in s3://{settings.bucket}.",
+                    "Pass the review app's prefix; to empty the whole bucket, add --whole-bucket.",
+                )
+            )
+        removal = remove_prefix(settings, execute=yes)
+        n = len(removal.objects)
+        if not yes:
+            for obj in removal.objects:
+                click.echo(f"(dryrun) delete: s3://{settings.bucket}/{obj.key}")
+            click.echo(
+                f"Dry run: would delete {n} objects under {removal.destination}; nothing was changed. "
+                "Add --yes to delete."
+            )
+            return 0
+        click.echo(f"Deleted {len(removal.deleted)} objects under {removal.destination} as {removal.identity_arn}.")
+        return 0
+
+    _guarded(body)
+
+
+@cli.command("demo")
+@click.option("--keep-serving", is_flag=True, help="Keep the local site and S3 up until Ctrl-C.")
+@click.option("--port", type=int, default=0, help="Port of the local site (default: a free one).")
+def demo_cmd(keep_serving: bool, port: int) -> None:
+    """Publish the example site across two simulated AWS accounts, all on this machine.
+
+    Starts moto (S3 + STS) on 127.0.0.1, builds the packaged example site with `mkdocs build`,
+    publishes it through the role, and serves the bucket at a local URL. Needs the `demo` extra.
+    """
+    from . import demo
+
+    def body() -> int:
+        return demo.run(click.echo, keep_serving=keep_serving, port=port)
+
+    _guarded(body)
 
 
 def main() -> None:

@@ -93,12 +93,19 @@ def plugin_block(data: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool = True) -> Loaded:
     """Find, read and validate the config; ``overrides`` (CLI flags) win over the file."""
-    path = find_config(explicit)
+    try:
+        path = find_config(explicit)
+    except PublishError:
+        # No config file here (e.g. a GitLab on_stop job with GIT_STRATEGY: none): flags alone will do.
+        if explicit or overrides.get("bucket") is None:
+            raise
+        options = validate({k: v for k, v in overrides.items() if v is not None}, "the command line")
+        return Loaded(Path("mkdocs.yml"), options, Path("site"))
     data = _read(path)
     try:
         block = plugin_block(data, path)
     except PublishError:
-        if require_block and "bucket" not in overrides:
+        if require_block and overrides.get("bucket") is None:
             raise
         block = {}
     block.update({k: v for k, v in overrides.items() if v is not None})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
+    AssumeRoleWithWebIdentityCredentialFetcher,
     CredentialProvider,
     CredentialResolver,
     Credentials,
@@ -34,6 +36,7 @@ from .settings import Settings
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
 DEFAULT_REGION = "us-east-1"
+CHAINED_MAX_SECONDS = 3600  # STS caps a session reached through another role's session at 1 hour
 Clock = Callable[[], datetime.datetime]
 
 
@@ -77,8 +80,10 @@ class _RoleCredentials(DeferredRefreshableCredentials):
     capped at botocore's values, keep refreshes rare and always ahead of expiry.
     """
 
-    def __init__(self, refresh_using: Callable[[], dict[str, Any]], duration: int, clock: Clock) -> None:
-        super().__init__(refresh_using=refresh_using, method="assume-role", time_fetcher=clock)
+    def __init__(
+        self, refresh_using: Callable[[], dict[str, Any]], duration: int, clock: Clock, method: str = "assume-role"
+    ) -> None:
+        super().__init__(refresh_using=refresh_using, method=method, time_fetcher=clock)
         self._advisory_refresh_timeout = min(15 * 60, duration // 3)
         self._mandatory_refresh_timeout = min(10 * 60, duration // 6)
 
@@ -127,6 +132,118 @@ def _caller(session: boto3.Session, region: str) -> Identity:
     return Identity(str(ident["Arn"]), str(ident["Account"]))
 
 
+class TokenLoader:
+    """Reads the OIDC token on every (re)fetch, from an environment variable or a file.
+
+    The token itself never reaches a message: errors name only the variable or the path.
+    """
+
+    def __init__(self, env: str | None = None, path: str | None = None) -> None:
+        self.env = env
+        self.path = path
+
+    @property
+    def source(self) -> str:
+        return f"${self.env}" if self.env else f"the file {self.path!r}"
+
+    def __call__(self) -> str:
+        if self.env:
+            token = os.environ.get(self.env, "")
+            if not token.strip():
+                raise PublishError(
+                    f"The OIDC token variable ${self.env} is {'empty' if self.env in os.environ else 'not set'}.",
+                    f"In .gitlab-ci.yml, give the publish job `id_tokens: {{{self.env}: {{aud: <audience>}}}}` "
+                    "(the audience your IAM OIDC provider lists), or fix web_identity_token_env.",
+                )
+            add_secret(token.strip())
+            return token.strip()
+        assert self.path is not None
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise PublishError(
+                f"Cannot read the OIDC token file {self.path!r}: {reason}.",
+                "Check web_identity_token_file: the job must write the id_token there before publishing.",
+            ) from None
+        if not token:
+            raise PublishError(
+                f"The OIDC token file {self.path!r} is empty.",
+                "Check web_identity_token_file: the job must write the id_token there before publishing.",
+            )
+        add_secret(token)
+        return token
+
+
+def _web_identity_credentials(
+    source: botocore.session.Session,
+    region: str,
+    loader: TokenLoader,
+    role_arn: str,
+    session_name: str,
+    duration: int,
+    clock: Clock,
+    refreshes: list[datetime.datetime] | None = None,
+) -> _RoleCredentials:
+    """Refreshing credentials of ``role_arn``, entered with the OIDC token (AssumeRoleWithWebIdentity)."""
+    fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
+        client_creator=lambda service, **kw: source.create_client(service, region_name=region, **kw),
+        web_identity_token_loader=loader,
+        role_arn=role_arn,
+        extra_args={"RoleSessionName": session_name, "DurationSeconds": duration},
+        cache=_NoCache(),
+    )
+    return _refreshing(fetcher, role_arn, duration, clock, refreshes, "assume-role-with-web-identity")
+
+
+def _refreshing(
+    fetcher: Any,
+    role_arn: str,
+    duration: int,
+    clock: Clock,
+    refreshes: list[datetime.datetime] | None,
+    method: str = "assume-role",
+) -> _RoleCredentials:
+    """Self-refreshing credentials from an STS fetcher; each fetch registers its secrets for masking."""
+
+    def fetch() -> dict[str, Any]:
+        creds: dict[str, Any] = fetcher.fetch_credentials()
+        add_secret(creds.get("secret_key"))
+        add_secret(creds.get("token"))
+        if refreshes is not None:
+            refreshes.append(clock())
+            if len(refreshes) > 1:
+                log.info("Refreshed the role session for %s", role_arn)
+        return creds
+
+    return _RoleCredentials(fetch, duration, clock, method=method)
+
+
+def _first_hop(creds: _RoleCredentials, role_arn: str) -> None:
+    """Fetch the web-identity hop now, so a failure names the role it failed for."""
+    try:
+        creds.get_frozen_credentials()
+    except ClientError as exc:
+        raise diagnose.assume_role_failed(exc, role_arn, None, False) from exc
+    except BotoCoreError as exc:
+        raise diagnose.unexpected(exc, f"entering {role_arn} with the OIDC token") from exc
+
+
+def source_identity(settings: Settings) -> Identity:
+    """Who the source credentials are (GetCallerIdentity), with the same translations as connect()."""
+    source = _source_session(settings)
+    region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
+    try:
+        return _caller(boto3.Session(botocore_session=source, region_name=region), region)
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise diagnose.no_credentials(exc) from exc
+    except ClientError as exc:
+        raise diagnose.source_identity_failed(exc) from exc
+    except BotoCoreError as exc:
+        raise diagnose.unexpected(exc, "checking the identity with sts:GetCallerIdentity") from exc
+
+
 def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     """Credentials for the target account, verified with GetCallerIdentity."""
     add_secret(settings.external_id)
@@ -151,13 +268,53 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         log.info("Publishing as %s (account %s), no role_arn set", identity.arn, identity.account)
         return AwsContext(source_boto, identity, region, owner, refreshes)
 
-    source_creds = source.get_credentials()
+    duration = settings.duration_seconds
+    loader = (
+        TokenLoader(settings.web_identity_token_env, settings.web_identity_token_file)
+        if settings.uses_web_identity
+        else None
+    )
+    caller_hint: str | None = None
+    source_creds: Credentials | None
+    if loader is not None:
+        loader()  # an empty or unreadable token is one clear error, before any request
+    if loader is not None and not settings.web_identity_role_arn:
+        log.info("Entering %s with the OIDC token from %s", settings.role_arn, loader.source)
+        role_creds = _web_identity_credentials(
+            source, region, loader, settings.role_arn, settings.session_name, duration, clock, refreshes
+        )
+        _first_hop(role_creds, settings.role_arn)
+        return _checked_context(role_creds, settings, region, None, None, refreshes)
+
+    if loader is not None and settings.web_identity_role_arn:
+        log.info(
+            "Entering %s with the OIDC token from %s, then %s",
+            settings.web_identity_role_arn,
+            loader.source,
+            settings.role_arn,
+        )
+        if duration > CHAINED_MAX_SECONDS:
+            log.info(
+                "duration_seconds %d lowered to %d: a session reached through another role (role chaining) "
+                "lasts at most 1 hour; it refreshes itself before it expires",
+                duration,
+                CHAINED_MAX_SECONDS,
+            )
+            duration = CHAINED_MAX_SECONDS
+        hop = _web_identity_credentials(
+            source, region, loader, settings.web_identity_role_arn, settings.session_name, duration, clock
+        )
+        _first_hop(hop, settings.web_identity_role_arn)
+        source_creds = hop
+        caller_hint = settings.web_identity_role_arn
+    else:
+        source_creds = source.get_credentials()
     if source_creds is None:
         raise diagnose.no_credentials(NoCredentialsError())
     _register(source_creds)
     extra: dict[str, Any] = {
         "RoleSessionName": settings.session_name,
-        "DurationSeconds": settings.duration_seconds,
+        "DurationSeconds": duration,
     }
     if settings.external_id:
         extra["ExternalId"] = settings.external_id
@@ -175,17 +332,20 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         extra_args=extra,
         cache=_NoCache(),
     )
+    role_creds = _refreshing(fetcher, settings.role_arn, duration, clock, refreshes)
+    return _checked_context(role_creds, settings, region, source_boto, caller_hint, refreshes)
 
-    def fetch() -> dict[str, Any]:
-        creds = fetcher.fetch_credentials()
-        add_secret(creds.get("secret_key"))
-        add_secret(creds.get("token"))
-        refreshes.append(clock())
-        if len(refreshes) > 1:
-            log.info("Refreshed the role session for %s", settings.role_arn)
-        return creds
 
-    role_creds = _RoleCredentials(fetch, settings.duration_seconds, clock)
+def _checked_context(
+    role_creds: _RoleCredentials,
+    settings: Settings,
+    region: str,
+    source_boto: boto3.Session | None,
+    caller_hint: str | None,
+    refreshes: list[datetime.datetime],
+) -> AwsContext:
+    """A session on ``role_creds``, verified with GetCallerIdentity to act in the role's account."""
+    assert settings.role_arn is not None
     target = botocore.session.Session()
     target.register_component("credential_provider", CredentialResolver([_FixedProvider(role_creds)]))
     target_boto = boto3.Session(botocore_session=target, region_name=region)
@@ -195,9 +355,10 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     except (NoCredentialsError, PartialCredentialsError) as exc:
         raise diagnose.no_credentials(exc) from exc
     except ClientError as exc:
-        caller = None
-        with contextlib.suppress(ClientError, BotoCoreError):
-            caller = _caller(source_boto, region).arn
+        caller = caller_hint
+        if caller is None and source_boto is not None:
+            with contextlib.suppress(ClientError, BotoCoreError):
+                caller = _caller(source_boto, region).arn
         raise diagnose.assume_role_failed(exc, settings.role_arn, caller, bool(settings.external_id)) from exc
     except BotoCoreError as exc:
         raise diagnose.unexpected(exc, f"assuming {settings.role_arn}") from exc

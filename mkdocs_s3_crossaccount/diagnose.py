@@ -18,6 +18,7 @@ from botocore.exceptions import (
 )
 
 from .errors import PublishError
+from .policy import principal_from_identity
 
 NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
 
@@ -152,28 +153,50 @@ def bucket_failed(exc: BaseException, bucket: str, owner: str, identity_arn: str
     return unexpected(exc, f"{action} s3://{bucket}")
 
 
-def object_failed(exc: BaseException, bucket: str, key: str, identity_arn: str, action: str) -> PublishError:
+def _principal(identity_arn: str) -> str:
+    try:
+        return principal_from_identity(identity_arn)
+    except ValueError:
+        return identity_arn
+
+
+def object_failed(
+    exc: BaseException, bucket: str, key: str, identity_arn: str, action: str, owner: str | None = None
+) -> PublishError:
     """Errors of an object-level write (PutObject, multipart upload, DeleteObjects)."""
     if isinstance(exc, NETWORK_ERRORS):
         return network(exc, f"{action} s3://{bucket}/{key}")
     code = code_of(exc)
     if code == "NoSuchBucket":
         return bucket_failed(exc, bucket, "the documents account", identity_arn, action)
-    return object_code_failed(code, _aws_text(exc), bucket, key, identity_arn, action) or unexpected(
+    return object_code_failed(code, _aws_text(exc), bucket, key, identity_arn, action, owner) or unexpected(
         exc, f"{action} s3://{bucket}/{key}"
     )
 
 
+def account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+
+
 def object_code_failed(
-    code: str, text: str, bucket: str, key: str, identity_arn: str, action: str
+    code: str, text: str, bucket: str, key: str, identity_arn: str, action: str, owner: str | None = None
 ) -> PublishError | None:
     """An object-level error code (also the per-key ones inside a DeleteObjects 200) -> the fix."""
     if code in ("AccessDenied", "403", "Forbidden"):
+        acting = account_of(identity_arn)
+        if owner and acting and owner != acting:
+            return PublishError(
+                f"Access denied to {action} s3://{bucket}/{key} as {identity_arn}: every request requires the "
+                f"bucket to be owned by account {owner} (ExpectedBucketOwner), but the credentials act in {acting}.",
+                f"If the bucket belongs to {acting}, remove expected_bucket_owner (it defaults to role_arn's "
+                f"account); if it belongs to {owner}, set role_arn to a role in {owner}.",
+            )
         s3_action = "s3:DeleteObject" if action.startswith("delet") else "s3:PutObject"
         prefix_arn = f"arn:aws:s3:::{bucket}/{key.split('/', 1)[0] + '/*' if '/' in key else '*'}"
         return PublishError(
             f"Access denied to {action} s3://{bucket}/{key} as {identity_arn}.",
-            f'The role\'s permission policy must allow "{s3_action}" on the objects, e.g. '
+            f'The permission policy of {_principal(identity_arn)} must allow "{s3_action}" on the objects, e.g. '
             f'"Resource": "arn:aws:s3:::{bucket}/*" (or "{prefix_arn}" for a prefix) — granting only the '
             f'bucket ARN "arn:aws:s3:::{bucket}" is not enough. The bucket may also belong to another account '
             "than expected (ExpectedBucketOwner check; see expected_bucket_owner), or a bucket policy, SCP or "

@@ -8,11 +8,13 @@ conditional writes get a warning and no lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,11 +28,36 @@ log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 LOCK_NAME = INTERNAL_DIR + "lock.json"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lock:
+    """A held lock. While held, a heartbeat rewrites it, so only a dead publisher's lock goes stale."""
+
     bucket: str
     key: str
     owner: str
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def keep_alive(self, s3: Any, body: bytes, interval: float) -> None:
+        def beat() -> None:
+            while not self._stop.wait(interval):
+                with contextlib.suppress(ClientError, BotoCoreError):
+                    s3.put_object(
+                        Bucket=self.bucket,
+                        Key=self.key,
+                        Body=body,
+                        ContentType="application/json",
+                        CacheControl="no-store",
+                        ExpectedBucketOwner=self.owner,
+                    )
+
+        self._thread = threading.Thread(target=beat, name="s3xa-lock", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def holder_info(identity_arn: str, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -57,7 +84,10 @@ def acquire(
             CacheControl="no-store",
             ExpectedBucketOwner=owner,
         )
-        return Lock(bucket, key, owner)
+        held = Lock(bucket, key, owner)
+        # a live publish rewrites its lock well within the timeout, so it never looks stale
+        held.keep_alive(s3, body, interval=max(1.0, min(60.0, timeout / 4)))
+        return held
     except ClientError as exc:
         code, status = diagnose.code_of(exc), diagnose.status_of(exc)
         if code in ("NotImplemented",) or status == 501:
@@ -66,23 +96,23 @@ def acquire(
         if code == "NoSuchBucket":
             raise diagnose.bucket_failed(exc, bucket, owner, identity_arn, "write to") from exc
         if code not in ("PreconditionFailed", "ConditionalRequestConflict") and status not in (409, 412):
-            raise diagnose.object_failed(exc, bucket, key, identity_arn, "upload to") from exc
+            raise diagnose.object_failed(exc, bucket, key, identity_arn, "upload to", owner) from exc
     except BotoCoreError as exc:
-        raise diagnose.object_failed(exc, bucket, key, identity_arn, "upload to") from exc
+        raise diagnose.object_failed(exc, bucket, key, identity_arn, "upload to", owner) from exc
 
-    held = _read(s3, bucket, key, owner)
-    age = held["age"]
+    holder = _read(s3, bucket, key, owner)
+    age = holder["age"]
     if age is not None and age > timeout and _retry:
         log.warning(
             "Taking over a stale publish lock (%.0f s old, timeout %d s) left by %s",
             age,
             timeout,
-            held.get("identity", "an unknown publisher"),
+            holder.get("identity", "an unknown publisher"),
         )
         release(s3, Lock(bucket, key, owner))
         return acquire(s3, bucket, prefix, owner, identity_arn, timeout, _retry=False)
-    who = held.get("CI_JOB_URL") or held.get("identity") or "another publisher"
-    since = held.get("started", "an unknown time")
+    who = holder.get("CI_JOB_URL") or holder.get("identity") or "another publisher"
+    since = holder.get("started", "an unknown time")
     raise PublishError(
         f"Another publish to s3://{bucket}/{to_key(prefix, '')} is in progress (lock held by {who} since {since}). "
         "Nothing was changed.",
@@ -106,6 +136,7 @@ def _read(s3: Any, bucket: str, key: str, owner: str) -> dict[str, Any]:
 def release(s3: Any, lock: Lock | None) -> None:
     if lock is None:
         return
+    lock.stop()
     try:
         s3.delete_object(Bucket=lock.bucket, Key=lock.key, ExpectedBucketOwner=lock.owner)
     except (ClientError, BotoCoreError) as exc:

@@ -114,8 +114,8 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Parallel transfers (1-64)."""
     lock = c.Type(bool, default=True)
     """Take a lock object under the prefix (conditional write) so two publishes never interleave."""
-    lock_timeout = _Checked(int, lambda v: rules.check_non_negative("lock_timeout", v), default=3600)
-    """Seconds after which a lock left by a dead job is taken over."""
+    lock_timeout = _Checked(int, lambda v: rules.check_non_negative("lock_timeout", v), default=600)
+    """Seconds after which a lock left by a dead job is taken over (a live publish keeps its lock fresh)."""
     delete_unmanaged = c.Type(bool, default=False)
     """Also delete objects under the prefix that no earlier publish recorded in the manifest
     (objects put there by hand or by other tools). Off: only our own stale objects are deleted."""
@@ -148,13 +148,28 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     (and the distribution and KMS key, if set). Needs role_arn."""
     kms_key_arn = c.Optional(_Checked(str, rules.check_kms_key_arn))
     """Upload with SSE-KMS under this key (ServerSideEncryption aws:kms + SSEKMSKeyId)."""
+    web_identity_token_env = c.Optional(_Checked(str, lambda v: rules.check_env_name("web_identity_token_env", v)))
+    """Name of the environment variable holding an OIDC token (GitLab `id_tokens`, e.g. GITLAB_OIDC_TOKEN):
+    AssumeRoleWithWebIdentity instead of IAM user keys. The token is never logged."""
+    web_identity_token_file = c.Optional(c.Type(str))
+    """Path of a file holding the OIDC token (instead of web_identity_token_env)."""
+    web_identity_role_arn = c.Optional(_Checked(str, rules.check_role_arn))
+    """Optional development-account role to enter with the token first, then AssumeRole into role_arn
+    (sessions capped at 1 hour by role chaining). Unset: the token goes straight into role_arn."""
+    report_file = c.Optional(c.Type(str))
+    """Write a JSON report of the publish here (relative to the current folder)."""
+    dotenv_file = c.Optional(c.Type(str))
+    """Write a GitLab dotenv file (DOCS_URL=...) here, for `environment:url` (needs site_url_template)."""
+    site_url_template = c.Optional(_Checked(str, rules.check_url_template))
+    """Public URL of the published site, with {bucket}, {prefix}, {region} placeholders,
+    e.g. https://d123.cloudfront.net/{prefix}/ (reported, and DOCS_URL in the dotenv file)."""
     stable_build_date = c.Type(bool, default=True)
     """When publishing and SOURCE_DATE_EPOCH is unset, set it to the commit time, so themes'
     build-date stamps don't change every page's bytes between rebuilds of one commit."""
 
     def validate(self) -> tuple[list[tuple[str, Exception]], list[tuple[str, str]]]:
-        """MkDocs' per-option checks, then the rules that involve several options
-        (scope_session needs role_arn; the session policy fits STS's size limit)."""
+        """MkDocs' per-option checks, then the rules that tie options together (scope_session needs
+        role_arn, OIDC options, dotenv needs a URL...), so mkdocs.yml fails at load, not after the build."""
         failed, warnings = super().validate()
         if not failed and self.bucket is not None:
             try:
@@ -196,4 +211,10 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
             invalidation_timeout=self.invalidation_timeout,
             scope_session=self.scope_session,
             kms_key_arn=self.kms_key_arn,
+            web_identity_token_env=self.web_identity_token_env,
+            web_identity_token_file=self.web_identity_token_file,
+            web_identity_role_arn=self.web_identity_role_arn,
+            report_file=self.report_file,
+            dotenv_file=self.dotenv_file,
+            site_url_template=self.site_url_template,
         )

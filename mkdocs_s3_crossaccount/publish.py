@@ -22,7 +22,7 @@ from .keys import to_key
 from .manifest import MANIFEST_DIR, MANIFEST_REL, Manifest, ManifestError, deploy_info, parse, serialise
 from .plan import check_site, make_plan, manifest_objects
 from .remote import RemoteObject, get_manifest, list_remote
-from .report import PublishResult, plan_lines
+from .report import PublishResult, plan_lines, site_url, write_dotenv, write_report
 from .settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -129,7 +129,10 @@ def _plan_and_apply(
         dry_run=settings.dry_run,
         plan=plan,
         invalidation_paths=paths,
+        region=ctx.region,
     )
+    if settings.site_url_template:
+        result.site_url = site_url(settings.site_url_template, settings.bucket, settings.prefix, ctx.region)
     if settings.dry_run:
         for line in plan_lines(plan, settings.bucket):
             log.info("%s", line)
@@ -137,6 +140,7 @@ def _plan_and_apply(
             log.info("(dryrun) invalidate: %s on %s", path, settings.cloudfront_distribution_id)
         result.seconds = time.monotonic() - started
         log.info("%s", result.summary())
+        _write_reports(result, settings)
         return result
     if plan.refusal:
         raise PublishError(plan.refusal)
@@ -222,6 +226,7 @@ def _plan_and_apply(
     result.seconds = time.monotonic() - started
     result.role_sessions = len(ctx.refreshes)
     log.info("%s", result.summary())
+    _write_reports(result, settings)
     return result
 
 
@@ -257,7 +262,20 @@ def _load_manifest(
         return None
 
 
+def _write_reports(result: PublishResult, settings: Settings) -> None:
+    """report_file and dotenv_file, for the plugin and the CLI alike."""
+    if result.site_url:
+        log.info("Site URL: %s", result.site_url)
+    if settings.report_file:
+        write_report(settings.report_file, result)
+        log.info("Report written to %s", settings.report_file)
+    if settings.dotenv_file:
+        write_dotenv(settings.dotenv_file, result)
+        log.info("DOCS_URL written to %s (GitLab dotenv)", settings.dotenv_file)
+
+
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:
+
     # the pool must fit every concurrent transfer, or threads queue for sockets
     return ctx.client("s3", max_pool_connections=settings.concurrency + 4, endpoint_url=settings.endpoint_url)
 

@@ -1,10 +1,19 @@
-"""What a publish did, as data and as text (pure)."""
+"""What a publish did, as data and as text, and the report files written from it.
+
+Reports carry names, keys, ARNs and counts only: never a secret key, session token,
+ExternalId or OIDC token.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .apply import human_bytes
+from .errors import PublishError
 from .plan import Plan
 
 
@@ -26,6 +35,8 @@ class PublishResult:
     invalidation_paths: list[str] = field(default_factory=list)  # CloudFront paths (planned in a dry run)
     invalidation_ids: list[str] = field(default_factory=list)
     manifest_written: bool = False
+    region: str = ""
+    site_url: str | None = None
 
     @property
     def uploaded_bytes(self) -> int:
@@ -62,3 +73,73 @@ def plan_lines(plan: Plan, bucket: str) -> list[str]:
     if plan.refusal:
         lines.append(f"(dryrun) deletes would be refused: {plan.refusal}")
     return lines
+
+
+def site_url(template: str, bucket: str, prefix: str, region: str) -> str:
+    """Fill {bucket} {prefix} {region}; an empty prefix leaves no doubled '/' in the path."""
+    url = template.format(bucket=bucket, prefix=prefix, region=region)
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    path = re.sub(r"/{2,}", "/", slash + path)
+    return f"{scheme}{sep}{host}{path}"
+
+
+def report_data(result: PublishResult) -> dict[str, Any]:
+    """The JSON report: where, as whom, what changed and why."""
+    plan = result.plan
+    if result.dry_run:
+        uploads = [{"key": u.file.key, "reason": str(u.reason), "bytes": u.file.size} for u in plan.uploads]
+        deletes = [d.key for d in plan.deletes]
+    else:
+        uploads = [{"key": k, "reason": r, "bytes": n} for k, r, n in result.uploaded]
+        deletes = list(result.deleted)
+    return {
+        "destination": result.destination,
+        "bucket": result.bucket,
+        "prefix": result.prefix,
+        "region": result.region,
+        "role_arn": result.role_arn,
+        "identity_arn": result.identity_arn,
+        "account": result.account,
+        "dry_run": result.dry_run,
+        "site_url": result.site_url,
+        "counts": {
+            "uploaded": len(uploads),
+            "deleted": len(deletes),
+            "unchanged": result.unchanged,
+            "local": plan.local_count,
+            "remote_before": plan.remote_count,
+        },
+        "bytes_uploaded": sum(u["bytes"] for u in uploads),
+        "duration_seconds": round(result.seconds, 3),
+        "uploaded": uploads,
+        "deleted": deletes,
+    }
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise PublishError(
+            f"The publish finished, but writing {path!r} failed: {exc.strerror or exc}.",
+            "Check report_file / dotenv_file: the folder must be writable.",
+        ) from None
+
+
+def write_report(path: str, result: PublishResult) -> None:
+    _write(path, json.dumps(report_data(result), indent=2, ensure_ascii=False) + "\n")
+
+
+def dotenv_text(result: PublishResult) -> str:
+    """GitLab `artifacts:reports:dotenv`: one KEY=value a line, no quotes, no newlines in values."""
+    values = {"DOCS_URL": result.site_url or "", "DOCS_BUCKET": result.bucket, "DOCS_PREFIX": result.prefix}
+    return "".join(f"{k}={v}\n" for k, v in values.items() if "\n" not in v)
+
+
+def write_dotenv(path: str, result: PublishResult) -> None:
+    _write(path, dotenv_text(result))

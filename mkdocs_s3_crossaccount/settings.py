@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -212,6 +213,87 @@ def check_gzip(value: object) -> None:
     raise SettingsError("gzip", "must be true, false, or a list of globs such as ['*.html', '*.css'].")
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+URL_PLACEHOLDERS = ("bucket", "prefix", "region")
+
+
+def check_env_name(option: str, value: str) -> None:
+    """An environment variable's name (never echo the value: it may be a pasted token)."""
+    if _ENV_NAME.match(value):
+        return
+    hint = ""
+    if value.startswith("eyJ") or len(value) > 100:
+        hint = " It looks like a token itself: give the variable's name (e.g. GITLAB_OIDC_TOKEN), not its value."
+    raise SettingsError(
+        option,
+        "is not an environment variable name (letters, digits and _, not starting with a digit); the value "
+        f"is not shown in case it is a token.{hint}",
+    )
+
+
+def check_url_template(value: str) -> None:
+    """A public URL with only {bucket}, {prefix} and {region} placeholders."""
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise SettingsError(
+            "site_url_template",
+            f"{value!r} is not an http(s) URL, e.g. https://d123.cloudfront.net/{{prefix}}/ or "
+            "http://{bucket}.s3-website-{region}.amazonaws.com/{prefix}/.",
+        )
+    try:
+        fields = [name for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise SettingsError("site_url_template", f"{value!r}: {exc} (write literal braces as {{{{ and }}}}).") from exc
+    unknown = sorted({f for f in fields if f not in URL_PLACEHOLDERS})
+    if unknown:
+        raise SettingsError(
+            "site_url_template",
+            f"{value!r} uses unknown placeholder(s) {', '.join('{' + f + '}' for f in unknown)}; "
+            "the placeholders are {bucket}, {prefix} and {region}.",
+        )
+
+
+def check_web_identity(
+    token_env: str | None,
+    token_file: str | None,
+    web_identity_role_arn: str | None,
+    role_arn: str | None,
+    external_id: str | None,
+    profile: str | None,
+) -> None:
+    """Rules that tie the OIDC options together."""
+    if token_env and token_file:
+        raise SettingsError(
+            "web_identity_token_env",
+            "and web_identity_token_file are both set; the token comes from one place: keep one of them.",
+        )
+    if not (token_env or token_file):
+        if web_identity_role_arn:
+            raise SettingsError(
+                "web_identity_role_arn",
+                "is set, but no token: set web_identity_token_env (e.g. GITLAB_OIDC_TOKEN from id_tokens) "
+                "or web_identity_token_file.",
+            )
+        return
+    option = "web_identity_token_env" if token_env else "web_identity_token_file"
+    if not role_arn:
+        raise SettingsError(
+            option,
+            "needs role_arn: the OIDC token is exchanged for a role's credentials (AssumeRoleWithWebIdentity).",
+        )
+    if profile:
+        raise SettingsError(
+            option,
+            "and profile are two different sources of credentials; with an OIDC token leave profile unset.",
+        )
+    if external_id and not web_identity_role_arn:
+        raise SettingsError(
+            "external_id",
+            "has no use with an OIDC token straight into role_arn (AssumeRoleWithWebIdentity takes no "
+            "ExternalId; the trust policy's gitlab.com:sub condition does that job). Remove external_id, or "
+            "set web_identity_role_arn to enter a development-account role first.",
+        )
+
+
 _SANITIZE = re.compile(r"[^\w+=,.@-]+", re.ASCII)
 
 
@@ -262,7 +344,7 @@ class Settings:
     dry_run: bool = False
     concurrency: int = 16
     lock: bool = True
-    lock_timeout: int = 3600
+    lock_timeout: int = 600
     # issue 4: ownership, headers, compression, CDN, redirects, scoped sessions
     delete_unmanaged: bool = False
     keep: Sequence[str] = ()
@@ -277,6 +359,12 @@ class Settings:
     invalidation_timeout: int = 600
     scope_session: bool = False
     kms_key_arn: str | None = None
+    web_identity_token_env: str | None = None
+    web_identity_token_file: str | None = None
+    web_identity_role_arn: str | None = None
+    report_file: str | None = None
+    dotenv_file: str | None = None
+    site_url_template: str | None = None
 
     def __post_init__(self) -> None:
         check_bucket(self.bucket)
@@ -323,6 +411,29 @@ class Settings:
         if self.scope_session:
             self.session_policy()  # raises SettingsError when it is over STS's size limit
 
+        if self.web_identity_token_env is not None:
+            check_env_name("web_identity_token_env", self.web_identity_token_env)
+        if self.web_identity_role_arn is not None:
+            try:
+                check_role_arn(self.web_identity_role_arn)
+            except SettingsError as exc:
+                raise SettingsError("web_identity_role_arn", exc.rule) from None
+        check_web_identity(
+            self.web_identity_token_env,
+            self.web_identity_token_file,
+            self.web_identity_role_arn,
+            self.role_arn,
+            self.external_id,
+            self.profile,
+        )
+        if self.site_url_template is not None:
+            check_url_template(self.site_url_template)
+        if self.dotenv_file and not self.site_url_template:
+            raise SettingsError(
+                "dotenv_file",
+                "needs site_url_template: DOCS_URL is made from it (e.g. https://d123.cloudfront.net/{prefix}/).",
+            )
+
     def session_policy(self) -> str | None:
         """The packed inline policy for AssumeRole with ``scope_session``, else None."""
         if not (self.scope_session and self.role_arn):
@@ -342,6 +453,10 @@ class Settings:
     @property
     def session_name(self) -> str:
         return self.role_session_name or default_session_name()
+
+    @property
+    def uses_web_identity(self) -> bool:
+        return bool(self.web_identity_token_env or self.web_identity_token_file)
 
     @property
     def destination(self) -> str:

@@ -173,3 +173,8 @@ def site_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "example-site"
     shutil.copytree(EXAMPLE_SITE, dest, ignore=shutil.ignore_patterns("site"))
     return dest
+
+
+def site_keys(s3: Any, bucket: str = BUCKET, prefix: str = "") -> set[str]:
+    """Keys of site content: the publisher's own folder (manifest, lock) left out."""
+    return {k for k in bucket_objects(s3, bucket, prefix) if "/.mkdocs-s3-crossaccount/" not in f"/{k}"}
