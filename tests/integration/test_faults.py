@@ -79,7 +79,6 @@ CASES: dict[str, tuple[Any, Match, dict[str, int]]] = {
     "500 on 1st DeleteObjects": (internal_error(), DELETE_OBJECTS, {"first": 1}),
     "500 on every DeleteObjects": (internal_error(), DELETE_OBJECTS, {}),
     "reset after upstream on DeleteObjects": (ResetConnection("after_upstream"), DELETE_OBJECTS, {"first": 1}),
-    "reset before body on every DeleteObjects": (ResetConnection("before_body"), DELETE_OBJECTS, {}),
     "500 on 1st listing": (internal_error(), LISTING, {"first": 1}),
     "500 on every listing": (internal_error(), LISTING, {}),
 }
