@@ -120,7 +120,7 @@ def site_state(s3: Any) -> dict[str, str]:
 @pytest.mark.parametrize("case", list(CASES))
 def test_v2_publish_under_fault(case: str, tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:
     fault, match, selector = CASES[case]
-    base = {"bucket": BUCKET, "role_arn": ROLE_ARN, "external_id": EXTERNAL_ID}
+    base: dict[str, Any] = {"bucket": BUCKET, "role_arn": ROLE_ARN, "external_id": EXTERNAL_ID}
     publish(write_site(tmp_path / "v1", V1), Settings(**base, endpoint_url=accounts.url))
     assert site_state(docs_bucket) == {k: md5(v) for k, v in V1.items()}
 

@@ -10,7 +10,7 @@ import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
 from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects
-from tests.support.faultproxy import FaultProxy
+from tests.support.faultproxy import FaultProxy, Match
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def test_every_bucket_request_carries_expected_owner(tmp_path: Path, accounts: A
         (site / "assets/app.css").unlink()
         result = publish(site, settings(proxy.url, delete_unmanaged=True, max_delete_share=1))
         violations = proxy.owner_violations
-        bucket_requests = proxy.count(kind=("bucket", "object"))
+        bucket_requests = proxy.count(match=Match(kind=("bucket", "object")))
     assert violations == [], [f"{v}" for v in violations]
     assert bucket_requests > 10  # list, lock, puts, deletes, manifest all went through the proxy
     assert sorted(result.deleted) == ["assets/app.css", "stale.html"]
