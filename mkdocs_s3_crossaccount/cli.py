@@ -318,7 +318,8 @@ def policy_cmd(
                 external_id=bool(settings.external_id),
                 oidc=oidc,
                 web_identity_role_arn=settings.web_identity_role_arn,
-                cloudfront_distribution_id=getattr(settings, "cloudfront_distribution_id", None),
+                cloudfront_distribution_id=settings.cloudfront_distribution_id,
+                kms_key_arn=settings.kms_key_arn,
             )
         except ValueError as exc:
             raise UsageProblem(PublishError(str(exc))) from None

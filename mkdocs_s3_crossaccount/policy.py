@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .settings import check_role_arn
-
 Document = dict[str, Any]
 
 VERSION = "2012-10-17"
@@ -121,14 +119,24 @@ def role_trust_policy(principal: str, external_id: bool) -> Document:
     return {"Version": VERSION, "Statement": [statement]}
 
 
+def account_of_arn(arn: str) -> str:
+    """The account field of an (already validated) ARN."""
+    return arn.split(":")[4]
+
+
 def permission_policy(
     bucket: str,
     prefix: str,
     partition: str = "aws",
     cloudfront_distribution_id: str | None = None,
     account: str | None = None,
+    kms_key_arn: str | None = None,
 ) -> Document:
-    """Least privilege for publish, plan, check and remove: nothing beyond the bucket and prefix."""
+    """Least privilege for publish, plan, check and remove: nothing beyond the bucket and prefix.
+
+    The same document scopes a session with ``scope_session`` (session_policy.py), so the role's
+    policy and the session's never disagree about what a publish needs.
+    """
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     objects = f"{bucket_arn}/{prefix}/*" if prefix else f"{bucket_arn}/*"
     listing: Document = {
@@ -157,6 +165,15 @@ def permission_policy(
                 "Resource": f"arn:{partition}:cloudfront::{account or '*'}:distribution/{cloudfront_distribution_id}",
             }
         )
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "UseBucketKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": kms_key_arn,
+            }
+        )
     return {"Version": VERSION, "Statement": statements}
 
 
@@ -180,18 +197,19 @@ def policies(
     oidc: GitLabOidc | None = None,
     web_identity_role_arn: str | None = None,
     cloudfront_distribution_id: str | None = None,
+    kms_key_arn: str | None = None,
 ) -> Document:
     """Every document the setup needs, keyed by where it goes."""
-    account = check_role_arn(role_arn)
+    account = account_of_arn(role_arn)
     partition = partition_of(role_arn)
     out: Document = {"role_arn": role_arn}
-    perms = permission_policy(bucket, prefix, partition, cloudfront_distribution_id, account)
+    perms = permission_policy(bucket, prefix, partition, cloudfront_distribution_id, account, kms_key_arn)
     if oidc is not None and web_identity_role_arn is None:
         out["trust_policy"] = oidc_trust_policy(oidc, account, partition)
         out["permission_policy"] = perms
         return out
     if oidc is not None and web_identity_role_arn is not None:
-        dev_account = check_role_arn(web_identity_role_arn)
+        dev_account = account_of_arn(web_identity_role_arn)
         out["trust_policy"] = role_trust_policy(web_identity_role_arn, external_id)
         out["permission_policy"] = perms
         out["web_identity_role"] = {

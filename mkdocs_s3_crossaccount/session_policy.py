@@ -12,12 +12,9 @@ import json
 from typing import Any
 
 from .errors import SettingsError
+from .policy import account_of_arn, permission_policy
 
 MAX_PACKED = 2048  # STS: the plain-text session policy may not exceed 2,048 characters
-
-
-def _arn_partition(role_arn: str) -> str:
-    return role_arn.split(":", 2)[1]
 
 
 def build(
@@ -28,46 +25,15 @@ def build(
     distribution_id: str | None = None,
     kms_key_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The policy document: list the prefix, read/write/delete under it, invalidate, use the key."""
-    partition = _arn_partition(role_arn)
-    account = role_arn.split(":")[4]
-    objects = f"arn:{partition}:s3:::{bucket}/{prefix}/*" if prefix else f"arn:{partition}:s3:::{bucket}/*"
-    listing: dict[str, Any] = {
-        "Sid": "ListPrefix",
-        "Effect": "Allow",
-        "Action": "s3:ListBucket",
-        "Resource": f"arn:{partition}:s3:::{bucket}",
-    }
-    if prefix:
-        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}/*"]}}
-    statements: list[dict[str, Any]] = [
-        listing,
-        {
-            "Sid": "ObjectsUnderPrefix",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            "Resource": objects,
-        },
-    ]
-    if distribution_id:
-        statements.append(
-            {
-                "Sid": "Invalidate",
-                "Effect": "Allow",
-                "Action": ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
-                "Resource": f"arn:{partition}:cloudfront::{account}:distribution/{distribution_id}",
-            }
-        )
-    if kms_key_arn:
-        statements.append(
-            {
-                "Sid": "BucketKey",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": kms_key_arn,
-            }
-        )
-    return {"Version": "2012-10-17", "Statement": statements}
+    """The policy document: the role's least-privilege permission policy for this publish."""
+    return permission_policy(
+        bucket,
+        prefix,
+        partition=role_arn.split(":", 2)[1],
+        cloudfront_distribution_id=distribution_id,
+        account=account_of_arn(role_arn),
+        kms_key_arn=kms_key_arn,
+    )
 
 
 def pack(policy: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ def test_prefix_scoped_policy() -> None:
     listing, objects = doc["Statement"]
     assert listing["Action"] == "s3:ListBucket"
     assert listing["Resource"] == "arn:aws:s3:::example-docs"
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["docs/v2/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["docs/v2/", "docs/v2/*"]}}
     assert objects["Resource"] == "arn:aws:s3:::example-docs/docs/v2/*"
     assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
 
@@ -37,10 +37,18 @@ def test_distribution_kms_and_partition() -> None:
         kms_key_arn="arn:aws-cn:kms:cn-north-1:222222222222:key/k",
     )
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
-    assert by_sid["Invalidate"]["Resource"] == "arn:aws-cn:cloudfront::222222222222:distribution/E2ABCDEF123456"
-    assert by_sid["Invalidate"]["Action"] == ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
-    assert by_sid["BucketKey"]["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
-    assert by_sid["ObjectsUnderPrefix"]["Resource"].startswith("arn:aws-cn:s3:::")
+    assert by_sid["InvalidateCdn"]["Resource"] == "arn:aws-cn:cloudfront::222222222222:distribution/E2ABCDEF123456"
+    assert by_sid["InvalidateCdn"]["Action"] == ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
+    assert by_sid["UseBucketKey"]["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert by_sid["WriteSiteObjects"]["Resource"].startswith("arn:aws-cn:s3:::")
+
+
+def test_session_policy_is_the_roles_least_privilege_policy() -> None:
+    from mkdocs_s3_crossaccount.policy import permission_policy
+
+    assert build(role_arn=ROLE, bucket="example-docs", prefix="docs") == permission_policy(
+        "example-docs", "docs", account="222222222222"
+    )
 
 
 def test_packed_is_compact_json() -> None:
