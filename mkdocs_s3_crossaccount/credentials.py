@@ -234,8 +234,12 @@ def source_identity(settings: Settings) -> Identity:
     """Who the source credentials are (GetCallerIdentity), with the same translations as connect()."""
     source = _source_session(settings)
     region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
+    return _source_caller(boto3.Session(botocore_session=source, region_name=region), region)
+
+
+def _source_caller(session: boto3.Session, region: str) -> Identity:
     try:
-        return _caller(boto3.Session(botocore_session=source, region_name=region), region)
+        return _caller(session, region)
     except (NoCredentialsError, PartialCredentialsError) as exc:
         raise diagnose.no_credentials(exc) from exc
     except ClientError as exc:
@@ -253,14 +257,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     refreshes: list[datetime.datetime] = []
 
     if not settings.role_arn:
-        try:
-            identity = _caller(source_boto, region)
-        except (NoCredentialsError, PartialCredentialsError) as exc:
-            raise diagnose.no_credentials(exc) from exc
-        except ClientError as exc:
-            raise diagnose.source_identity_failed(exc) from exc
-        except BotoCoreError as exc:
-            raise diagnose.unexpected(exc, "checking the identity with sts:GetCallerIdentity") from exc
+        identity = _source_caller(source_boto, region)
         creds = source.get_credentials()
         if creds is not None:
             _register(creds)

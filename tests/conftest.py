@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +16,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from tests.support.motoserver import MotoServer, start_moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "example-site"
@@ -35,64 +32,9 @@ DEV_KEY = "testing-dev-access-key"
 DEV_SECRET = "testing-dev-secret-key-not-real"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-@dataclass
-class MotoServer:
-    url: str
-    proc: subprocess.Popen[bytes]
-
-    def reset(self) -> None:
-        req = urllib.request.Request(self.url + "/moto-api/reset", method="POST")
-        urllib.request.urlopen(req, timeout=10).close()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def start_moto(extra_env: dict[str, str] | None = None) -> MotoServer:
-    port = free_port()
-    exe = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
-    cmd = [exe] if exe else [sys.executable, "-m", "moto.server"]
-    env = {**os.environ, **(extra_env or {})}
-    proc = subprocess.Popen(
-        [*cmd, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    server = MotoServer(f"http://127.0.0.1:{port}", proc)
-    try:
-        wait_http(server.url + "/moto-api/")
-    except Exception:
-        server.stop()
-        raise
-    return server
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    server = start_moto()
+    server = start_moto_server()
     try:
         yield server
     finally:
@@ -178,3 +120,12 @@ def site_copy(tmp_path: Path) -> Path:
 def site_keys(s3: Any, bucket: str = BUCKET, prefix: str = "") -> set[str]:
     """Keys of site content: the publisher's own folder (manifest, lock) left out."""
     return {k for k in bucket_objects(s3, bucket, prefix) if "/.mkdocs-s3-crossaccount/" not in f"/{k}"}
+
+
+def make_site(root: Path, files: dict[str, bytes]) -> Path:
+    """Write a built site: relative path -> bytes."""
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root

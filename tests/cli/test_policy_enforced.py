@@ -9,7 +9,6 @@ and the seed's bucket-only grant is not.
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,24 +17,18 @@ import boto3
 import pytest
 
 from tests.cli.conftest import Run, write_site
-from tests.conftest import BUCKET, DEV_ACCOUNT, ROLE_ARN, MotoServer, bucket_objects, start_moto
+from tests.conftest import BUCKET, DEV_ACCOUNT, ROLE_ARN, bucket_objects
+from tests.support.motoserver import MotoServer, start_moto_server
 
 pytestmark = pytest.mark.integration
 
 
-def _auth(server: MotoServer, value: str) -> None:
-    req = urllib.request.Request(
-        server.url + "/moto-api/reset-auth", data=value.encode(), method="POST", headers={"Content-Type": "text/plain"}
-    )
-    urllib.request.urlopen(req, timeout=10).close()
-
-
 @pytest.fixture
 def enforcing(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    server = start_moto()
+    server = start_moto_server()
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-        _auth(server, "1000")  # setup is not checked
+        server.set_unauthenticated_requests(1000)  # setup is not checked
         yield server
     finally:
         server.stop()
@@ -98,7 +91,7 @@ def test_generated_policy_is_enough_under_enforcement(
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
-    _auth(enforcing, "0")  # from here on, every request is checked
+    enforcing.enforce_auth()  # from here on, every request is checked
 
     cfg = str(proj / "mkdocs.yml")
     res = run_cli("publish", "-f", cfg)
@@ -119,7 +112,7 @@ def test_generated_policy_is_enough_under_enforcement(
     assert f'allowing "sts:AssumeRole" on "{seed}"' in res.err
 
     # the seed's permission policy (only the bucket ARN) cannot upload: the fix names the missing /*
-    _auth(enforcing, "1000")
+    enforcing.set_unauthenticated_requests(1000)
     iam_dev.put_user_policy(
         UserName="gitlab-ci",
         PolicyName="assume-seed",
@@ -127,11 +120,11 @@ def test_generated_policy_is_enough_under_enforcement(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": seed}]}
         ),
     )
-    _auth(enforcing, "0")
+    enforcing.enforce_auth()
     res = run_cli("publish", "-f", cfg, "--role-arn", seed)
     assert res.code == 1
     assert "Access denied to upload to s3://example-docs/docs/" in res.err
     assert f'"Resource": "arn:aws:s3:::{BUCKET}/*"' in res.err
 
-    _auth(enforcing, "1000")
+    enforcing.set_unauthenticated_requests(1000)
     assert bucket_objects(s3_admin) == {}, "remove took everything under docs/, the seed role wrote nothing"

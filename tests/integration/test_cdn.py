@@ -19,8 +19,17 @@ from mkdocs.config import load_config
 from mkdocs_s3_crossaccount import PublishError, Settings, credentials, publish
 from mkdocs_s3_crossaccount.manifest import MANIFEST_REL, parse
 from mkdocs_s3_crossaccount.session_policy import session_policy
-from tests.conftest import BUCKET, DOCS_ACCOUNT, EXAMPLE_SITE, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects
-from tests.integration.test_publish import SITE, make_site
+from tests.conftest import (
+    BUCKET,
+    DOCS_ACCOUNT,
+    EXAMPLE_SITE,
+    EXTERNAL_ID,
+    ROLE_ARN,
+    Accounts,
+    bucket_objects,
+    make_site,
+)
+from tests.integration.test_publish import SITE
 
 pytestmark = pytest.mark.integration
 

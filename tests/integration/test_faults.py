@@ -20,6 +20,7 @@ import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
 from tests.conftest import BUCKET, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects
+from tests.conftest import make_site as write_site
 from tests.support.faultproxy import (
     Delay,
     FaultProxy,
@@ -98,14 +99,6 @@ def _print_matrix() -> Iterator[None]:
         print(f"{case.ljust(width)} | {outcome} | {LOST.get(case, '?')}")
     survived = sum(1 for o in MATRIX.values() if o.startswith("published"))
     print(f"cases tried: {len(MATRIX)}, faults survived: {survived}, objects lost: {sum(LOST.values())}")
-
-
-def write_site(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
 
 
 def md5(data: bytes) -> str:

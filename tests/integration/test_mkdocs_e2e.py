@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from mkdocs_s3_crossaccount.content_types import guess
-from tests.conftest import BUCKET, EXTERNAL_ID, Accounts, bucket_objects, free_port
+from tests.conftest import BUCKET, EXTERNAL_ID, Accounts, bucket_objects
+from tests.support.motoserver import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

@@ -10,6 +10,7 @@ import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
 from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects
+from tests.conftest import make_site as write_site
 from tests.support.faultproxy import FaultProxy, Match
 
 pytestmark = pytest.mark.integration
@@ -20,14 +21,6 @@ SITE = {
     "assets/app.css": b"body{}",
     "img/logo.png": b"\x89PNG\r\n\x1a\nfake",
 }
-
-
-def write_site(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
 
 
 def settings(endpoint: str, **kw: Any) -> Settings:

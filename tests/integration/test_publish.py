@@ -11,17 +11,9 @@ import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
 from mkdocs_s3_crossaccount.content_types import guess
-from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects
+from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects, make_site
 
 pytestmark = pytest.mark.integration
-
-
-def make_site(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
 
 
 SITE = {
