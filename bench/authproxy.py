@@ -38,9 +38,7 @@ def lookup_secret(moto_url: str, access_key_id: str, role_arn: str) -> str | Non
 def main() -> int:
     request = json.load(sys.stdin)
     user = str(request.get("user", ""))
-    secret = lookup_secret(
-        os.environ["BENCH_MOTO_URL"], user, os.environ["BENCH_ROLE_ARN"]
-    )
+    secret = lookup_secret(os.environ["BENCH_MOTO_URL"], user, os.environ["BENCH_ROLE_ARN"])
     if secret is None:
         json.dump({}, sys.stdout)
         return 0

@@ -116,7 +116,7 @@ async def serve(maps: list[tuple[int, int]], rtt_ms: float, max_seconds: float) 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print("ready", flush=True)
-    with contextlib.suppress(TimeoutError):
+    with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=max_seconds)
     for server in servers:
         server.close()

@@ -69,9 +69,7 @@ def _page(i: int) -> str:
     )
 
 
-def make_project(
-    root: Path, n_pages: int, plugin: str, bucket: str, role_arn: str, region: str
-) -> Project:
+def make_project(root: Path, n_pages: int, plugin: str, bucket: str, role_arn: str, region: str) -> Project:
     """Write the project under ``root`` (kept if already generated for ``n_pages``)."""
     docs = root / "docs"
     marker = root / f".pages-{n_pages}"

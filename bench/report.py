@@ -7,7 +7,6 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,7 +65,8 @@ site: keys, sizes and MD5 vs. ETag (`bench/smoke_check.py`); a mismatch fails th
 
 **Measurements.** Each value is the median of the runs, with min-max. Wall time from
 spawn to exit of the tool's process. CPU is user+system time of the process tree
-(`wait4`). Peak RSS is the larger of the highest *sum* of RSS over the whole process
+(`wait4`); server CPU is that of rclone (with its auth-proxy runs) during the run.
+Peak RSS is the larger of the highest *sum* of RSS over the whole process
 tree (polled every 10 ms) and `ru_maxrss` of the largest single process (`wait4`).
 MB = 10^6 bytes. Uploads are counted from the tools' output (`upload:` lines of
 awscli, `cp` lines of s5cmd, our summary line: `uploaded N` / `N uploaded` /
@@ -91,9 +91,7 @@ below. Client CPU time is less sensitive to a busy machine than wall time.
 
 def _run_text(argv: list[str]) -> str:
     try:
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, check=False, timeout=60
-        )
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return "n/a"
     out = (proc.stdout or proc.stderr).strip().splitlines()
@@ -129,7 +127,7 @@ def machine_lines() -> list[str]:
         f"- CPU: {cpu}, {os.cpu_count()} cores",
         f"- RAM: {mem_kib / 2**20:.1f} GiB",
         f"- OS: {distro}, kernel {platform.release()}",
-        f"- Python: {platform.python_version()} ({Path(sys.executable).name})",
+        f"- Python: {platform.python_implementation()} {platform.python_version()}",
     ]
 
 
@@ -141,8 +139,10 @@ def tool_versions(ours: Path | None) -> list[str]:
         f"- awscli: {_run_text([str(aws), '--version']) if aws else 'n/a'}",
         f"- s5cmd: {_run_text([str(s5), 'version']) if s5 else 'n/a'}",
         f"- rclone: {_run_text([str(rclone), 'version']) if rclone else 'n/a'}",
-        f"- moto: {_pkg_version('moto')}, boto3: {_pkg_version('boto3')}, "
-        f"botocore: {_pkg_version('botocore')}, mkdocs: {_pkg_version('mkdocs')}",
+        (
+            f"- moto: {_pkg_version('moto')}, boto3: {_pkg_version('boto3')}, "
+            f"botocore: {_pkg_version('botocore')}, mkdocs: {_pkg_version('mkdocs')}"
+        ),
     ]
     if ours is not None:
         lines.append(f"- ours: {_run_text([str(ours), '--version'])}")
@@ -167,9 +167,7 @@ def _fmt_uploads(cell: Cell) -> str:
     return "/".join(str(u) for u in seen)
 
 
-def _find(
-    results: Results, size: int, latency: float, scenario: str, tool: str
-) -> Cell | None:
+def _find(results: Results, size: int, latency: float, scenario: str, tool: str) -> Cell | None:
     for cell in results.cells:
         if (cell.size, cell.latency_ms, cell.scenario, cell.tool) == (
             size,
@@ -195,9 +193,11 @@ def _table(
     ours_name: str,
 ) -> list[str]:
     lines = [
-        "| scenario | tool | wall s, median (min-max) | CPU s | peak RSS MB (max) "
-        "| uploads | ours / tool |",
-        "|---|---|---|---|---|---|---|",
+        (
+            "| scenario | tool | wall s, median (min-max) | CPU s | server CPU s "
+            "| peak RSS MB (max) | uploads | ours / tool |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
     ]
     for scenario in ("full", "mtime", "edit", "noop"):
         ours = _find(results, size, latency, scenario, ours_name)
@@ -208,19 +208,19 @@ def _table(
             ok = cell.ok_runs
             walls = [r.wall_s for r in ok]
             cpu = f"{statistics.median(r.cpu_s for r in ok):.2f}" if ok else "-"
+            server = [r.server_cpu_s for r in ok if r.server_cpu_s is not None]
+            srv = f"{statistics.median(server):.2f}" if server else "-"
             rss = (
                 f"{statistics.median(r.peak_rss_bytes for r in ok) / MB:.0f} "
                 f"({max(r.peak_rss_bytes for r in ok) / MB:.0f})"
                 if ok
                 else "-"
             )
-            ratio = (
-                "-" if cell.tool == ours_name else _ratio(ours_med, cell.median_wall())
-            )
+            ratio = "-" if cell.tool == ours_name else _ratio(ours_med, cell.median_wall())
             failed = len(cell.runs) - len(ok)
             wall = _fmt_s(walls) + (f" [{failed} failed]" if failed else "")
             lines.append(
-                f"| {titles[scenario]} | {cell.tool} | {wall} | {cpu} | {rss} "
+                f"| {titles[scenario]} | {cell.tool} | {wall} | {cpu} | {srv} | {rss} "
                 f"| {_fmt_uploads(cell)} | {ratio} |"
             )
     return lines
@@ -233,21 +233,15 @@ def _mkdocs_table(results: Results) -> list[str]:
     base = next((c for c in cells if c.tool.endswith("[plain]")), None)
     base_med = base.median_wall() if base else None
     lines = [
-        f"### (e) mkdocs build, {results.mkdocs_pages} pages "
-        f"({results.mkdocs_site_files} files in the built site)",
+        f"### (e) mkdocs build, {results.mkdocs_pages} pages ({results.mkdocs_site_files} files in the built site)",
         "",
-        "| build | wall s, median (min-max) | CPU s | peak RSS MB | uploads "
-        "| added to plain build, s |",
+        "| build | wall s, median (min-max) | CPU s | peak RSS MB | uploads | added to plain build, s |",
         "|---|---|---|---|---|---|",
     ]
     for c in cells:
         ok = c.ok_runs
         med = c.median_wall()
-        added = (
-            f"{med - base_med:+.2f}"
-            if med is not None and base_med is not None
-            else "n/a"
-        )
+        added = f"{med - base_med:+.2f}" if med is not None and base_med is not None else "n/a"
         cpu = f"{statistics.median(r.cpu_s for r in ok):.2f}" if ok else "-"
         rss = f"{max(r.peak_rss_bytes for r in ok) / MB:.0f}" if ok else "-"
         lines.append(
@@ -317,10 +311,7 @@ def _targets(results: Results, ours_name: str) -> list[str]:
             )
         if size >= 10_000:
             peaks = [
-                x.peak_rss_bytes
-                for c in results.cells
-                if c.tool == ours_name and c.size == size
-                for x in c.ok_runs
+                x.peak_rss_bytes for c in results.cells if c.tool == ours_name and c.size == size for x in c.ok_runs
             ]
             label = f"peak RSS <= 120 MB {n}"
             if peaks:
@@ -333,9 +324,7 @@ def _targets(results: Results, ours_name: str) -> list[str]:
     noop = cells.get("mkdocs build [enabled-noop]")
     plain_s = plain.median_wall() if plain else None
     noop_s = noop.median_wall() if noop else None
-    label = (
-        f"nothing changed adds <= 0.5 s to mkdocs build ({results.mkdocs_pages} pages)"
-    )
+    label = f"nothing changed adds <= 0.5 s to mkdocs build ({results.mkdocs_pages} pages)"
     if plain_s is not None and noop_s is not None:
         added = noop_s - plain_s
         rows.append((label, f"{added:+.2f} s", _verdict(added <= 0.5)))
@@ -351,9 +340,7 @@ def render_tables(results: Results, titles: Mapping[str, str], ours_name: str) -
     latencies = [0.0] + ([results.latency_ms] if results.latency_ms > 0 else [])
     for size in results.sizes:
         for latency in latencies:
-            if not any(
-                c.size == size and c.latency_ms == latency for c in results.cells
-            ):
+            if not any(c.size == size and c.latency_ms == latency for c in results.cells):
                 continue
             mb = results.site_bytes.get(size, 0) / MB
             extra = "no added latency" if latency == 0 else f"+{latency:g} ms RTT"
@@ -370,8 +357,10 @@ def render(results: Results, titles: Mapping[str, str], ours_name: str) -> str:
         "# Benchmarks",
         "",
         "Written by `bench/run.py`; do not edit by hand. Regenerate with the command",
-        "below (set up with `python3 -m venv VENV && VENV/bin/pip install -r "
-        "bench/requirements.txt`, plus our package for the `ours` rows).",
+        (
+            "below (set up with `python3 -m venv VENV && VENV/bin/pip install -r "
+            "bench/requirements.txt`, plus our package for the `ours` rows)."
+        ),
         "",
         "## Command",
         "",
@@ -388,8 +377,7 @@ def render(results: Results, titles: Mapping[str, str], ours_name: str) -> str:
         "",
         *machine_lines(),
         *tool_versions(ours_path),
-        "- load average (1 min): "
-        + ", ".join(f"{label}: {value:.2f}" for label, value in results.load_samples),
+        "- load average (1 min): " + ", ".join(f"{label}: {value:.2f}" for label, value in results.load_samples),
         "",
     ]
     if results.missing:

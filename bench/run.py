@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 
 import mkdocs_overhead
 import report
@@ -61,6 +62,7 @@ class RunResult:
     verified: bool | None
     problems: list[str] = field(default_factory=list)
     error_tail: str = ""
+    server_cpu_s: float | None = None
 
 
 @dataclass
@@ -124,9 +126,7 @@ class Bench:
     def start_moto(self) -> None:
         moto_bin = tools.find_executable("moto_server")
         if moto_bin is None:
-            raise SystemExit(
-                "moto_server not found: pip install -r bench/requirements.txt"
-            )
+            raise SystemExit("moto_server not found: pip install -r bench/requirements.txt")
         port = servers.free_port()
         self.moto = servers.moto_server(moto_bin, port, self.logs / "moto.log").start()
 
@@ -186,12 +186,8 @@ class Bench:
             aws_access_key_id=tools.DEV_ACCESS_KEY_ID,
             aws_secret_access_key=tools.DEV_SECRET_ACCESS_KEY,
         )
-        creds = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="bench-harness")[
-            "Credentials"
-        ]
-        return tools.Session(
-            creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
-        )
+        creds = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="bench-harness")["Credentials"]
+        return tools.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
     def s3_client(self, session: tools.Session) -> Any:
         return boto3.client(
@@ -222,9 +218,7 @@ class Bench:
         self.fill_bucket(None, 0)
         rclone = self.rclone().start()
         try:
-            dev = tools.Session(
-                tools.DEV_ACCESS_KEY_ID, tools.DEV_SECRET_ACCESS_KEY, ""
-            )
+            dev = tools.Session(tools.DEV_ACCESS_KEY_ID, tools.DEV_SECRET_ACCESS_KEY, "")
             s3: Any = boto3.client(
                 "s3",
                 endpoint_url=f"http://{servers.HOST}:{self.rclone_port}",
@@ -234,12 +228,10 @@ class Bench:
             )
             try:
                 s3.list_objects_v2(Bucket=BUCKET)
-            except Exception:  # botocore ClientError: refused, as wanted
-                pass
+            except botocore.exceptions.ClientError as exc:
+                log(f"auth check: dev-account keys refused ({exc.response['Error']['Code']})")
             else:
-                raise SystemExit(
-                    "rclone accepted dev-account keys: auth is not checked"
-                )
+                raise SystemExit("rclone accepted dev-account keys: auth is not checked")
             session = self.assume_role()
             self.s3_client(session).list_objects_v2(Bucket=BUCKET)
         finally:
@@ -263,9 +255,8 @@ class Bench:
             rclone = self.rclone().start()
             try:
                 session = self.assume_role() if tool.needs_session else None
-                m = run_measured(
-                    tool.argv(site, self.target), env=tool.env(self.target, session)
-                )
+                m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, session))
+                server_cpu = rclone.cpu_seconds()
                 result = RunResult(
                     wall_s=m.wall_s,
                     cpu_s=m.cpu_s,
@@ -273,13 +264,12 @@ class Bench:
                     uploads=tool.uploads(m.stdout, m.stderr),
                     returncode=m.returncode,
                     verified=None,
+                    server_cpu_s=server_cpu,
                 )
                 if m.returncode != 0:
                     result.error_tail = (m.stderr or m.stdout)[-2000:]
                 elif self.verify:
-                    problems = smoke_check.verify_bucket(
-                        self.s3_client(self.assume_role()), site, BUCKET
-                    )
+                    problems = smoke_check.verify_bucket(self.s3_client(self.assume_role()), site, BUCKET)
                     result.verified = not problems
                     result.problems = problems[:20]
             finally:
@@ -294,16 +284,16 @@ def _fmt_run(r: RunResult) -> str:
     status = "ok" if r.returncode == 0 else f"EXIT {r.returncode}"
     if r.verified is False:
         status = f"BUCKET MISMATCH ({len(r.problems)}+)"
+    server = r.server_cpu_s if r.server_cpu_s is not None else float("nan")
     return (
-        f"{r.wall_s:7.2f} s  cpu {r.cpu_s:6.2f} s  "
+        f"{r.wall_s:7.2f} s  cpu {r.cpu_s:6.2f} s  server cpu {server:5.2f} s  "
         f"rss {r.peak_rss_bytes / 2**20:6.1f} MiB  uploads {r.uploads}  {status}"
     )
 
 
-def run_mkdocs_scenario(
-    bench: Bench, results: Results, ours: tools.Tool | None, pages: int, runs: int
-) -> None:
+def run_mkdocs_scenario(bench: Bench, results: Results, ours: tools.Tool | None, pages: int, runs: int) -> None:
     """Scenario (e), if our package (with its plugin) is installed."""
+    results.mkdocs_pages = pages
     if ours is None:
         results.notes.append("(e) mkdocs overhead: skipped, ours not installed")
         log("mkdocs overhead: skipped (ours: not installed)")
@@ -316,9 +306,7 @@ def run_mkdocs_scenario(
         log(note)
         return
     assert bench.target is not None
-    project = mkdocs_overhead.make_project(
-        bench.work / f"mkdocs-{pages}", pages, plugin, BUCKET, ROLE_ARN, REGION
-    )
+    project = mkdocs_overhead.make_project(bench.work / f"mkdocs-{pages}", pages, plugin, BUCKET, ROLE_ARN, REGION)
     env = tools.dev_account_env(bench.target)
     # Without it the mkdocs theme writes the build time into index.html, so that
     # every rebuild changes one file; fixed, "nothing changed" means 0 uploads.
@@ -331,12 +319,8 @@ def run_mkdocs_scenario(
     reference = bench.work / f"mkdocs-{pages}-reference"
     shutil.rmtree(reference, ignore_errors=True)
     shutil.copytree(project.site_dir, reference)
-    results.mkdocs_pages = pages
     results.mkdocs_site_files = sum(len(f) for _, _, f in os.walk(reference))
-    cells = {
-        v: Cell(pages, 0.0, "mkdocs", f"mkdocs build [{v}]")
-        for v in mkdocs_overhead.VARIANTS
-    }
+    cells = {v: Cell(pages, 0.0, "mkdocs", f"mkdocs build [{v}]") for v in mkdocs_overhead.VARIANTS}
     for run in range(runs):
         for variant in mkdocs_overhead.VARIANTS:
             rclone = None
@@ -354,9 +338,7 @@ def run_mkdocs_scenario(
                 wall_s=m.wall_s,
                 cpu_s=m.cpu_s,
                 peak_rss_bytes=m.peak_rss_bytes,
-                uploads=tools.parse_ours_uploads(m.stderr + m.stdout)
-                if variant == "enabled-noop"
-                else None,
+                uploads=tools.parse_ours_uploads(m.stderr + m.stdout) if variant == "enabled-noop" else None,
                 returncode=m.returncode,
                 verified=None,
                 error_tail=(m.stderr[-2000:] if m.returncode else ""),
@@ -367,9 +349,7 @@ def run_mkdocs_scenario(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Benchmark mkdocs-s3-crossaccount against its peers (127.0.0.1)."
-    )
+    parser = argparse.ArgumentParser(description="Benchmark mkdocs-s3-crossaccount against its peers (127.0.0.1).")
     parser.add_argument("--sizes", default="1000,10000", help="site sizes in files")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement")
     parser.add_argument(
@@ -394,21 +374,15 @@ def main(argv: list[str] | None = None) -> int:
         default="mkdocs-s3-crossaccount",
         help="our CLI: a path, or a name looked up in this venv then PATH",
     )
-    parser.add_argument(
-        "--ours-args", default="", help='extra arguments, e.g. "--concurrency 16"'
-    )
-    parser.add_argument(
-        "--mkdocs-pages", type=int, default=1000, help="pages of scenario (e)"
-    )
+    parser.add_argument("--ours-args", default="", help='extra arguments, e.g. "--concurrency 16"')
+    parser.add_argument("--mkdocs-pages", type=int, default=1000, help="pages of scenario (e)")
     parser.add_argument(
         "--quick",
         action="store_true",
         help="CI smoke check: a ~50-file site, 1 run, report under bench/work/",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip bucket checks")
-    parser.add_argument(
-        "--output", type=Path, help="report path (default: see --quick)"
-    )
+    parser.add_argument("--output", type=Path, help="report path (default: see --quick)")
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     args = parser.parse_args(argv)
 
@@ -425,11 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown scenario {s!r}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    output: Path = args.output or (
-        args.work_dir / "BENCHMARKS-quick.md"
-        if args.quick
-        else REPO_DIR / "BENCHMARKS.md"
-    )
+    output: Path = args.output or (args.work_dir / "BENCHMARKS-quick.md" if args.quick else REPO_DIR / "BENCHMARKS.md")
     work: Path = args.work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
 
@@ -471,24 +441,18 @@ def main(argv: list[str] | None = None) -> int:
                 bench.set_latency(latency)
                 for scenario in pass_scenarios:
                     log(f"== {size} files, +{latency:g} ms RTT, {scenario} ==")
-                    cells = {
-                        t.name: Cell(size, latency, scenario, t.name) for t in tool_list
-                    }
+                    cells = {t.name: Cell(size, latency, scenario, t.name) for t in tool_list}
                     for run in range(args.runs):
                         for tool in tool_list:
                             r = bench.run_once(tool, scenario, site)
                             cells[tool.name].runs.append(r)
                             log(f"  {tool.name:9s} run {run + 1}: {_fmt_run(r)}")
                             if r.returncode != 0:
-                                log(
-                                    "    " + r.error_tail[-600:].replace("\n", "\n    ")
-                                )
+                                log("    " + r.error_tail[-600:].replace("\n", "\n    "))
                             for p in r.problems[:5]:
                                 log(f"    {p}")
                     results.cells.extend(cells.values())
-                results.load_samples.append(
-                    (f"after {size} files +{latency:g} ms", os.getloadavg()[0])
-                )
+                results.load_samples.append((f"after {size} files +{latency:g} ms", os.getloadavg()[0]))
         if "mkdocs" in scenarios:
             bench.set_latency(0)
             log(f"== mkdocs build overhead, {args.mkdocs_pages} pages ==")

@@ -1,16 +1,15 @@
 """Servers of the benchmark, all on 127.0.0.1: moto (STS), rclone (S3), latency proxy.
 
-Every process is started with ``PR_SET_PDEATHSIG`` = SIGKILL (Linux), so it also stops
-if the harness dies without running its ``finally`` blocks, and is stopped by its own
-pid (terminate, then kill after a grace period) by :meth:`Server.stop`.
+Every process is started through ``orphan_guard.py`` (``PR_SET_PDEATHSIG`` = SIGKILL),
+so it also stops if the harness dies without running its ``finally`` blocks, and is
+stopped by its own pid (terminate, then kill after a grace period) by
+:meth:`Server.stop`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,9 +18,11 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import psutil
+
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
-_PR_SET_PDEATHSIG = 1
+ORPHAN_GUARD = BENCH_DIR / "orphan_guard.py"
 
 
 def free_port() -> int:
@@ -42,11 +43,6 @@ def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nothing listens on {HOST}:{port}") from None
             time.sleep(0.02)
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Server:
@@ -71,22 +67,20 @@ class Server:
     def start(self) -> Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
+            guard = [sys.executable, "-S", "-E", str(ORPHAN_GUARD), str(os.getpid())]
             self.proc = subprocess.Popen(
-                self.argv,
+                [*guard, *self.argv],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
-                preexec_fn=_die_with_parent,
             )
         try:
             for port in self.ports:
                 wait_for_port(port)
         except TimeoutError:
             self.stop()
-            raise RuntimeError(
-                f"{self.name} did not start; see {self.log_path}"
-            ) from None
+            raise RuntimeError(f"{self.name} did not start; see {self.log_path}") from None
         return self
 
     def stop(self) -> None:
@@ -99,6 +93,16 @@ class Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time used so far by the server and its reaped children."""
+        if self.proc is None:
+            return None
+        try:
+            t = psutil.Process(self.proc.pid).cpu_times()
+        except psutil.Error:
+            return None
+        return float(t.user + t.system + t.children_user + t.children_system)
 
     @property
     def url(self) -> str:
@@ -150,7 +154,7 @@ def rclone_s3_server(
             "BENCH_ROLE_ARN": role_arn,
         }
     )
-    auth_proxy = f"{sys.executable} {BENCH_DIR / 'authproxy.py'}"
+    auth_proxy = f"{sys.executable} -S -E {BENCH_DIR / 'authproxy.py'}"
     if " " in sys.executable or " " in str(BENCH_DIR):
         raise RuntimeError("rclone splits --auth-proxy at spaces: use paths without")
     argv = [
@@ -167,9 +171,7 @@ def rclone_s3_server(
     return Server("rclone", argv, [port], log_path, env)
 
 
-def latency_proxy(
-    maps: Sequence[tuple[int, int]], rtt_ms: float, log_path: Path, max_seconds: float
-) -> Server:
+def latency_proxy(maps: Sequence[tuple[int, int]], rtt_ms: float, log_path: Path, max_seconds: float) -> Server:
     """The delaying proxy of :mod:`latency_proxy` for each ``(listen, target)`` pair."""
     argv = [
         sys.executable,

@@ -72,9 +72,7 @@ def _text(rng: random.Random, n_bytes: int) -> str:
     parts: list[str] = []
     size = 0
     while size < n_bytes:
-        sentence = (
-            " ".join(rng.choices(_WORDS, k=rng.randint(8, 20))).capitalize() + "."
-        )
+        sentence = " ".join(rng.choices(_WORDS, k=rng.randint(8, 20))).capitalize() + "."
         para = f"<p>{sentence} {sentence[::-1]}</p>\n"
         parts.append(para)
         size += len(para)
@@ -95,9 +93,7 @@ def _html_page(rng: random.Random, title: str, n_bytes: int) -> bytes:
 
 
 def _image(rng: random.Random, ext: str, n_bytes: int) -> bytes:
-    magic = (
-        b"\x89PNG\r\n\x1a\n" if ext == "png" else b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
-    )
+    magic = b"\x89PNG\r\n\x1a\n" if ext == "png" else b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
     return magic + rng.randbytes(max(0, n_bytes - len(magic)))
 
 
@@ -110,9 +106,7 @@ def _asset(rng: random.Random, kind: str, n_bytes: int) -> bytes:
     size = 0
     i = 0
     while size < n_bytes:
-        line = unit.format(
-            i, rng.randint(0, 64), rng.randint(0, 64), rng.getrandbits(24)
-        )
+        line = unit.format(i, rng.randint(0, 64), rng.randint(0, 64), rng.getrandbits(24))
         out.append(line)
         size += len(line)
         i += 1
@@ -143,9 +137,7 @@ def layout(spec: SiteSpec) -> list[tuple[str, str, int]]:
         name = "main" if i < 2 else f"extra-{i:02d}"
         if i < 2 and kind == "js":
             name = "bundle"
-        items.append(
-            (f"assets/{folder}/{name}.{kind}", kind, rng.randint(16_000, 24_000))
-        )
+        items.append((f"assets/{folder}/{name}.{kind}", kind, rng.randint(16_000, 24_000)))
     sections = max(1, round(n_pages**0.5 / 2))
     page_keys: list[str] = []
     for i in range(n_pages):
@@ -158,9 +150,7 @@ def layout(spec: SiteSpec) -> list[tuple[str, str, int]]:
         if i % 2:
             key = f"assets/images/figure-{i:04d}.{ext}"
         else:
-            key = page_keys[(i * 7) % len(page_keys)].replace(
-                "index.html", f"figure-{i:04d}.{ext}"
-            )
+            key = page_keys[(i * 7) % len(page_keys)].replace("index.html", f"figure-{i:04d}.{ext}")
         items.append((key, ext, rng.randint(5_000, 60_000)))
     for i, size_mb in enumerate(large):
         ext = ("zip", "pdf", "mp4")[i % 3]
@@ -169,9 +159,7 @@ def layout(spec: SiteSpec) -> list[tuple[str, str, int]]:
     return items
 
 
-def _render(
-    spec: SiteSpec, key: str, kind: str, size: int, page_keys: list[str]
-) -> bytes:
+def _render(spec: SiteSpec, key: str, kind: str, size: int, page_keys: list[str]) -> bytes:
     rng = _rng(spec, key)
     if kind == "html":
         return _html_page(rng, key.rsplit("/", 2)[-2], size)
@@ -185,8 +173,7 @@ def _render(
         return _html_page(rng, "Home" if key == "index.html" else "Not found", 8_000)
     if key.startswith("sitemap.xml"):
         urls = "".join(
-            f"<url><loc>https://docs.example.com/{k[: -len('index.html')]}</loc>"
-            "<lastmod>2026-11-28</lastmod></url>\n"
+            f"<url><loc>https://docs.example.com/{k[: -len('index.html')]}</loc><lastmod>2026-11-28</lastmod></url>\n"
             for k in page_keys
         )
         xml = (

@@ -80,11 +80,7 @@ def s5cmd_binary() -> Path | None:
 
 def base_env(target: Target) -> dict[str, str]:
     """A clean environment: no inherited ``AWS_*``, no user config files, no IMDS."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "BOTO_")) and k not in ("S3_ENDPOINT_URL",)
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO_")) and k not in ("S3_ENDPOINT_URL",)}
     env.update(
         {
             "AWS_CONFIG_FILE": str(target.work_dir / "no-aws-config"),
