@@ -4,7 +4,7 @@ The command is started by ``spawn_wrapper.py`` (a fresh, small Python process), 
 times it and reports ``wait4``'s rusage. Peak RSS is the larger of:
 
 * the largest *sum* of the resident set sizes of all the wrapper's descendants, polled
-  every 10 ms through psutil; this counts helper processes that live at the same time
+  every 20 ms through psutil; this counts helper processes that live at the same time
   (a shell script running ``aws``, ...);
 * ``ru_maxrss`` from ``wait4``: the kernel's exact high-water mark of the largest
   single process of the tree that was waited for, so a short spike between two polls
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 
-POLL_SECONDS = 0.01
+POLL_SECONDS = 0.02
 WRAPPER = Path(__file__).resolve().parent / "spawn_wrapper.py"
 
 

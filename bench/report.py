@@ -67,7 +67,7 @@ site: keys, sizes and MD5 vs. ETag (`bench/smoke_check.py`); a mismatch fails th
 spawn to exit of the tool's process. CPU is user+system time of the process tree
 (`wait4`); server CPU is that of rclone (with its auth-proxy runs) during the run.
 Peak RSS is the larger of the highest *sum* of RSS over the whole process
-tree (polled every 10 ms) and `ru_maxrss` of the largest single process (`wait4`).
+tree (polled every 20 ms) and `ru_maxrss` of the largest single process (`wait4`).
 MB = 10^6 bytes. Uploads are counted from the tools' output (`upload:` lines of
 awscli, `cp` lines of s5cmd, our summary line: `uploaded N` / `N uploaded` /
 `uploads=N`).

@@ -287,7 +287,7 @@ def _fmt_run(r: RunResult) -> str:
     server = r.server_cpu_s if r.server_cpu_s is not None else float("nan")
     return (
         f"{r.wall_s:7.2f} s  cpu {r.cpu_s:6.2f} s  server cpu {server:5.2f} s  "
-        f"rss {r.peak_rss_bytes / 2**20:6.1f} MiB  uploads {r.uploads}  {status}"
+        f"rss {r.peak_rss_bytes / 1e6:6.1f} MB  uploads {r.uploads}  {status}"
     )
 
 
