@@ -25,7 +25,6 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
-
 import mkdocs_overhead
 import report
 import servers

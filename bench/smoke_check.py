@@ -21,6 +21,8 @@ from typing import Any
 
 from sitegen import inventory
 
+PUBLISHER_DIR = ".mkdocs-s3-crossaccount/"
+
 
 def verify_bucket(s3: Any, site: Path, bucket: str, prefix: str = "") -> list[str]:
     """Differences between ``site`` and ``s3://bucket/prefix`` (none: they match)."""
@@ -31,6 +33,8 @@ def verify_bucket(s3: Any, site: Path, bucket: str, prefix: str = "") -> list[st
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             key = str(obj["Key"])[len(prefix) :]
+            if key.startswith(PUBLISHER_DIR):  # our deploy manifest and lock: not site content
+                continue
             remote[key] = (int(obj["Size"]), str(obj["ETag"]).strip('"'))
     for key in sorted(local.keys() - remote.keys()):
         problems.append(f"missing in bucket: {key}")

@@ -162,7 +162,7 @@ def cli() -> None:
 
 
 def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: bool) -> int:
-    from .publish import publish
+    from .engine import publish
 
     extra = {"dry_run": True} if dry_run else {}
     settings, config_site = _settings(kwargs, require_block=site_dir is None, **extra)

@@ -281,7 +281,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
             source, region, loader, settings.role_arn, settings.session_name, duration, clock, refreshes
         )
         _first_hop(role_creds, settings.role_arn)
-        return _checked_context(role_creds, settings, region, None, None, refreshes)
+        return _checked_context(role_creds, settings, region, None, None, refreshes, source)
 
     if loader is not None and settings.web_identity_role_arn:
         log.info(
@@ -330,7 +330,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         cache=_NoCache(),
     )
     role_creds = _refreshing(fetcher, settings.role_arn, duration, clock, refreshes)
-    return _checked_context(role_creds, settings, region, source_boto, caller_hint, refreshes)
+    return _checked_context(role_creds, settings, region, source_boto, caller_hint, refreshes, source)
 
 
 def _checked_context(
@@ -340,10 +340,13 @@ def _checked_context(
     source_boto: boto3.Session | None,
     caller_hint: str | None,
     refreshes: list[datetime.datetime],
+    source: botocore.session.Session,
 ) -> AwsContext:
     """A session on ``role_creds``, verified with GetCallerIdentity to act in the role's account."""
     assert settings.role_arn is not None
     target = botocore.session.Session()
+    # the source session has read the STS model and endpoint rules already: share its loader's cache
+    target.register_component("data_loader", source.get_component("data_loader"))
     target.register_component("credential_provider", CredentialResolver([_FixedProvider(role_creds)]))
     target_boto = boto3.Session(botocore_session=target, region_name=region)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .errors import PublishError
 from .globs import matches
+from .headers import Body
 from .inventory import LocalFile
 from .manifest import Entry, Manifest
 from .remote import RemoteObject
@@ -110,7 +111,15 @@ class Plan:
 
 
 def _same(local: LocalFile, remote: RemoteObject) -> bool:
-    return local.upload_size == remote.size and local.etag == remote.etag
+    """The remote object holds exactly the bytes we would upload.
+
+    Its ETag is the one S3 gives our upload (MD5, or MD5-of-parts for a multipart upload);
+    S3-compatible stores that answer a plain MD5 for multipart objects (rclone, MinIO with
+    some settings) match the file's MD5 instead.
+    """
+    if local.upload_size != remote.size:
+        return False
+    return remote.etag == local.etag or (local.body == Body.IDENTITY and remote.etag == local.md5)
 
 
 def compare(f: LocalFile, r: RemoteObject | None, e: Entry | None, force: bool = False) -> tuple[str, Reason | None]:
@@ -120,7 +129,7 @@ def compare(f: LocalFile, r: RemoteObject | None, e: Entry | None, force: bool =
     if force:
         return "upload", Reason.FORCED
     if e is not None and e.md5 is not None and e.headers is not None:
-        if e.etag is not None and e.etag != r.etag:
+        if e.etag is not None and e.etag != r.etag and not _same(f, r):
             return "upload", Reason.REMOTE_CHANGED
         if e.md5 != f.md5:
             return "upload", Reason.CHANGED

@@ -17,7 +17,6 @@ from mkdocs.plugins import BasePlugin, event_priority
 
 from .errors import PublishError
 from .options import PluginOptions
-from .publish import publish
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -127,6 +126,8 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
             log.log(level, "s3-crossaccount: not publishing: %s", reason)
             return
         try:
+            from .engine import publish  # boto3 is imported only by builds that publish
+
             publish(config.site_dir, self.config.to_settings())
         except PublishError as exc:
             raise PluginError(f"s3-crossaccount: {exc}") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from mkdocs_s3_crossaccount import PublishError, Settings, credentials, publish
+from mkdocs_s3_crossaccount import engine as publish_module
 from mkdocs_s3_crossaccount.manifest import MANIFEST_REL, parse
 from mkdocs_s3_crossaccount.session_policy import session_policy
 from tests.conftest import (
@@ -33,8 +33,6 @@ from tests.integration.test_publish import SITE
 
 pytestmark = pytest.mark.integration
 
-# the package exports the publish() function under the module's name
-publish_module = importlib.import_module("mkdocs_s3_crossaccount.publish")
 
 MANIFEST_KEY = f"docs/{MANIFEST_REL}"
 

@@ -118,3 +118,12 @@ def test_check_site() -> None:
 @pytest.mark.parametrize(("raw", "clean"), [('"ABC"', "abc"), ("abc", "abc"), (' "d-2" ', "d-2")])
 def test_clean_etag(raw: str, clean: str) -> None:
     assert clean_etag(raw) == clean
+
+
+def test_plain_md5_etag_of_a_multipart_object_counts_as_same() -> None:
+    # S3-compatible stores (rclone --etag-hash MD5) list a multipart object with the whole file's MD5
+    big = lf("big.pdf", md5="c" * 32, size=20, etag="d" * 32 + "-3")
+    plan = make_plan([big], {"big.pdf": ro("big.pdf", etag="c" * 32, size=20)})
+    assert plan.uploads == [], "same bytes must not be sent again"
+    other = make_plan([big], {"big.pdf": ro("big.pdf", etag="e" * 32, size=20)})
+    assert [u.reason for u in other.uploads] == [Reason.CHANGED]
