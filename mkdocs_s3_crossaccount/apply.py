@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -185,32 +185,58 @@ def upload_all(
     failed = threading.Event()
     done: list[Upload] = []
     manager = TransferManager(s3, config)
+    # Small files (nearly all of a docs site) go up with one PutObject each from a plain
+    # thread pool: s3transfer's per-transfer futures, queues and callbacks cost more CPU
+    # than the request itself. Files big enough for multipart stay with s3transfer.
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="s3xa-put")
     bodies: list[IO[bytes]] = []
+
+    def put(up: Upload) -> None:
+        if failed.is_set():
+            raise _Skipped()
+        body = _body(up)
+        with open(body, "rb") if isinstance(body, str) else body as fh:
+            s3.put_object(Bucket=bucket, Key=up.file.key, Body=fh, **upload_args(up, owner))
+
+    def settled(size: int) -> Callable[[Future[None]], None]:
+        def note(fut: Future[None]) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                failed.set()
+            else:
+                progress.add(size)
+
+        return note
+
     try:
         with _Ticker(progress, progress_interval):
             for phase in plan.phases():
-                futures: list[tuple[Upload, TransferFuture]] = []
+                futures: list[tuple[Upload, TransferFuture | Future[None]]] = []
                 # biggest first, so a large file does not start last and hold up the phase
                 for up in sorted(phase, key=lambda u: -u.file.size):
                     if failed.is_set():
                         break
+                    if up.file.upload_size < MULTIPART_THRESHOLD:
+                        small = pool.submit(put, up)
+                        small.add_done_callback(settled(up.file.upload_size))
+                        futures.append((up, small))
+                        continue
                     body = _body(up)
                     if not isinstance(body, str):
                         bodies.append(body)
-                    fut = manager.upload(
+                    big = manager.upload(
                         body,
                         bucket,
                         up.file.key,
                         extra_args=upload_args(up, owner),
                         subscribers=[_Done(progress, up.file.upload_size, failed.set)],
                     )
-                    futures.append((up, fut))
+                    futures.append((up, big))
                 errors: list[tuple[Upload, BaseException]] = []
-                for up, fut in futures:
-                    if failed.is_set() and not fut.done():
-                        fut.cancel()
+                for up, pending in futures:
+                    if failed.is_set() and not pending.done():
+                        pending.cancel()
                     try:
-                        fut.result()
+                        pending.result()
                         done.append(up)
                     except BaseException as exc:
                         errors.append((up, exc))
@@ -219,6 +245,7 @@ def upload_all(
                         errors, bucket, owner, identity_arn, len(done), len(plan.uploads), "upload to", "uploads"
                     )
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         manager.shutdown(cancel=failed.is_set())
         for b in bodies:
             b.close()
@@ -329,7 +356,7 @@ def _batch_error(
 def _is_cancel(exc: BaseException) -> bool:
     from s3transfer.exceptions import FatalError
 
-    return type(exc).__name__ == "CancelledError" or isinstance(exc, FatalError)
+    return type(exc).__name__ == "CancelledError" or isinstance(exc, (FatalError, _Skipped))
 
 
 def delete_all(s3: Any, bucket: str, owner: str, objects: list[RemoteObject], identity_arn: str) -> list[str]:
