@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,17 +74,23 @@ class AwsContext:
         return make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
 
 
+_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
+
+
 def fast_timestamp(value: str) -> datetime.datetime:
     """ISO 8601 timestamps (every LastModified of a listing) without dateutil's general parser.
 
     botocore parses each listed object's LastModified with dateutil, which costs more than the
-    rest of the listing; anything not ISO 8601 (HTTP dates in headers) still goes to botocore.
+    rest of the listing. S3 sends milliseconds, other stores up to nanoseconds (cut to
+    microseconds here); anything else (HTTP dates in headers) still goes to botocore.
     """
-    try:
-        stamp = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, TypeError, AttributeError):
+    m = _ISO.match(value) if isinstance(value, str) else None
+    if m is None:
         return parse_timestamp(value)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.timezone.utc)
+    base, fraction, zone = m.groups()
+    micro = (fraction or "")[:6].ljust(6, "0")
+    offset = "+00:00" if zone in (None, "Z") else zone
+    return datetime.datetime.fromisoformat(f"{base}.{micro}{offset}")
 
 
 class _RoleCredentials(DeferredRefreshableCredentials):
