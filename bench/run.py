@@ -12,16 +12,19 @@ the latency proxy) listens on 127.0.0.1 only and is stopped before it exits.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import botocore.exceptions
@@ -106,6 +109,34 @@ class Results:
 
 def log(msg: str) -> None:
     print(msg, flush=True)
+
+
+LOCK_PATH = Path(tempfile.gettempdir()) / "mkdocs-s3-crossaccount-bench.lock"
+
+
+def take_machine_lock() -> IO[str] | None:
+    """One benchmark at a time on this machine (two would skew each other's numbers).
+
+    Returns the open lock file (keep it open), or None if another run holds it.
+    """
+    lock = LOCK_PATH.open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        lock.close()
+        log(f"another bench/run.py holds {LOCK_PATH} (pid {holder}); not starting")
+        return None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that every finally block stops what it started
 
 
 class Bench:
@@ -213,6 +244,19 @@ class Bench:
         shutil.copytree(source, self.bucket_dir)
         sitegen.set_mtimes(self.bucket_dir, mtime)
 
+    def prime(self, tool: tools.Tool, site: Path, mtime: float) -> None:
+        """Publish the unchanged site once, not timed, so that the bucket holds what the
+        tool's previous run would have left (our manifest). rclone is restarted after."""
+        assert self.target is not None
+        sitegen.set_mtimes(site, mtime - HOUR)
+        rclone = self.rclone().start()
+        try:
+            m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, None), cwd=self.work)
+        finally:
+            rclone.stop()
+        if m.returncode != 0:
+            raise RuntimeError(f"priming publish of {tool.name} failed: {(m.stderr or m.stdout)[-1000:]}")
+
     def check_auth(self) -> None:
         """rclone must refuse the dev-account keys and accept an assumed session."""
         self.fill_bucket(None, 0)
@@ -245,17 +289,19 @@ class Bench:
         remote_source = None if scenario == "full" else site
         # The bucket is a copy of the unedited site, "uploaded" an hour ago.
         self.fill_bucket(remote_source, now - HOUR)
+        servers.moto_reset(self.moto_url)
+        if tool.primes and remote_source is not None:
+            self.prime(tool, site, now - HOUR)
         # The local build: older than the upload, except when rebuilt/edited now.
         sitegen.set_mtimes(site, now if scenario == "mtime" else now - 2 * HOUR)
         edited: tuple[str, bytes] | None = None
         if scenario == "edit":
             edited = sitegen.edit_page(site)
         try:
-            servers.moto_reset(self.moto_url)
             rclone = self.rclone().start()
             try:
                 session = self.assume_role() if tool.needs_session else None
-                m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, session))
+                m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, session), cwd=self.work)
                 server_cpu = rclone.cpu_seconds()
                 result = RunResult(
                     wall_s=m.wall_s,
@@ -325,8 +371,9 @@ def run_mkdocs_scenario(bench: Bench, results: Results, ours: tools.Tool | None,
         for variant in mkdocs_overhead.VARIANTS:
             rclone = None
             if variant == "enabled-noop":
-                bench.fill_bucket(reference, time.time() + 60)
+                bench.fill_bucket(reference, time.time() - HOUR)
                 servers.moto_reset(bench.moto_url)
+                bench.prime(ours, reference, time.time() - HOUR)
                 rclone = bench.rclone().start()
             try:
                 argv = mkdocs_overhead.build_argv(mkdocs, project, variant)
@@ -422,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         missing=missing,
         ours_path=str(ours.executable) if ours else None,
     )
+    lock = take_machine_lock()
+    if lock is None:
+        return 2
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     results.load_samples.append(("start", os.getloadavg()[0]))
     bench = Bench(work, verify=not args.no_verify)
     t_start = time.perf_counter()
@@ -459,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             run_mkdocs_scenario(bench, results, ours, args.mkdocs_pages, args.runs)
     finally:
         bench.stop_all()
+        lock.close()
     elapsed = time.perf_counter() - t_start
     results.notes.append(f"total harness time: {elapsed:.0f} s")
     results.load_samples.append(("end", os.getloadavg()[0]))

@@ -7,8 +7,9 @@ Used by the harness after every measured publish, and on its own::
 
 with credentials in the usual ``AWS_*`` environment variables. An ETag that is an MD5
 (single-part upload, or rclone's plain MD5 for multipart uploads) is compared with the
-file's MD5; a multipart ETag (``…-N``) is checked by downloading the object. Exits 1
-and lists the differences if there are any. It measures no time.
+file's MD5; a multipart ETag (``…-N``) is checked by downloading the object. Keys
+under ``.mkdocs-s3-crossaccount/`` (our publisher's manifest) are not site files and
+are skipped. Exits 1 and lists the differences if there are any. It measures no time.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from typing import Any
 from sitegen import inventory
 
 
-def verify_bucket(s3: Any, site: Path, bucket: str, prefix: str = "") -> list[str]:
+def verify_bucket(
+    s3: Any, site: Path, bucket: str, prefix: str = "", ignore: tuple[str, ...] = (".mkdocs-s3-crossaccount/",)
+) -> list[str]:
     """Differences between ``site`` and ``s3://bucket/prefix`` (none: they match)."""
     local = inventory(site)
     problems: list[str] = []
@@ -31,6 +34,8 @@ def verify_bucket(s3: Any, site: Path, bucket: str, prefix: str = "") -> list[st
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             key = str(obj["Key"])[len(prefix) :]
+            if key.startswith(ignore):
+                continue
             remote[key] = (int(obj["Size"]), str(obj["ETag"]).strip('"'))
     for key in sorted(local.keys() - remote.keys()):
         problems.append(f"missing in bucket: {key}")
