@@ -207,7 +207,7 @@ def _table(
         ours = _find(results, size, latency, scenario, ours_name)
         ours_med = ours.median_wall() if ours else None
         for cell in results.cells:
-            if (cell.size, cell.latency_ms, cell.scenario) != (size, latency, scenario):
+            if (cell.size, cell.latency_ms, cell.scenario) != (size, latency, scenario) or not cell.runs:
                 continue
             ok = cell.ok_runs
             walls = [r.wall_s for r in ok]
@@ -379,8 +379,7 @@ def render(results: Results, titles: Mapping[str, str], ours_name: str) -> str:
         "",
         "## Machine",
         "",
-        *machine_lines(),
-        *tool_versions(ours_path),
+        *(results.machine or [*machine_lines(), *tool_versions(ours_path)]),
         "- load average (1 min): " + ", ".join(f"{label}: {value:.2f}" for label, value in results.load_samples),
         "",
     ]

@@ -105,6 +105,7 @@ class Results:
     mkdocs_site_files: int = 0
     notes: list[str] = field(default_factory=list)
     load_samples: list[tuple[str, float]] = field(default_factory=list)
+    machine: list[str] = field(default_factory=list)
 
 
 def log(msg: str) -> None:
@@ -395,6 +396,16 @@ def run_mkdocs_scenario(bench: Bench, results: Results, ours: tools.Tool | None,
     results.cells.extend(cells.values())
 
 
+def write_report(results: Results, output: Path, raw: Path, *, partial: bool) -> None:
+    """Write the raw JSON and the Markdown report (again after every scenario)."""
+    raw.write_text(json.dumps(asdict(results), indent=1))
+    text = report.render(results, SCENARIO_TITLES, ours_name="ours")
+    if partial:
+        text = text.replace("# Benchmarks\n", "# Benchmarks\n\n**Partial: the run had not finished.**\n", 1)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark mkdocs-s3-crossaccount against its peers (127.0.0.1).")
     parser.add_argument("--sizes", default="1000,10000", help="site sizes in files")
@@ -475,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     results.load_samples.append(("start", os.getloadavg()[0]))
     bench = Bench(work, verify=not args.no_verify)
+    raw = work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    results.machine = report.machine_lines() + report.tool_versions(ours.executable if ours else None)
+    completed = False
     t_start = time.perf_counter()
     try:
         bench.start_moto()
@@ -493,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                 for scenario in pass_scenarios:
                     log(f"== {size} files, +{latency:g} ms RTT, {scenario} ==")
                     cells = {t.name: Cell(size, latency, scenario, t.name) for t in tool_list}
+                    results.cells.extend(cells.values())
                     for run in range(args.runs):
                         for tool in tool_list:
                             r = bench.run_once(tool, scenario, site)
@@ -502,24 +517,23 @@ def main(argv: list[str] | None = None) -> int:
                                 log("    " + r.error_tail[-600:].replace("\n", "\n    "))
                             for p in r.problems[:5]:
                                 log(f"    {p}")
-                    results.cells.extend(cells.values())
+                    write_report(results, output, raw, partial=True)
                 results.load_samples.append((f"after {size} files +{latency:g} ms", os.getloadavg()[0]))
         if "mkdocs" in scenarios:
             bench.set_latency(0)
             log(f"== mkdocs build overhead, {args.mkdocs_pages} pages ==")
             run_mkdocs_scenario(bench, results, ours, args.mkdocs_pages, args.runs)
+        completed = True
     finally:
         bench.stop_all()
         lock.close()
-    elapsed = time.perf_counter() - t_start
-    results.notes.append(f"total harness time: {elapsed:.0f} s")
-    results.load_samples.append(("end", os.getloadavg()[0]))
-
-    raw = work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    raw.write_text(json.dumps(asdict(results), indent=1))
-    text = report.render(results, SCENARIO_TITLES, ours_name="ours")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
+        elapsed = time.perf_counter() - t_start
+        results.load_samples.append(("end", os.getloadavg()[0]))
+        if completed:
+            results.notes.append(f"total harness time: {elapsed:.0f} s")
+        else:
+            results.notes.append(f"INTERRUPTED after {elapsed:.0f} s: the tables hold what was measured")
+        write_report(results, output, raw, partial=not completed)
     print()
     print(report.render_tables(results, SCENARIO_TITLES, ours_name="ours"))
     log(f"report: {output}  raw results: {raw}  ({elapsed:.0f} s)")
