@@ -93,7 +93,7 @@ async def _handle(
         for w in (client_w, server_w):
             w.close()
         for task in (up, down):
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
 
 

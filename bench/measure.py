@@ -119,6 +119,10 @@ def run_measured(
         except subprocess.TimeoutExpired:
             _kill_tree(proc.pid)
             proc.wait()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): leave nothing running
+            _kill_tree(proc.pid)
+            proc.wait()
+            raise
         finally:
             poller.stop()
         out_f.seek(0)

@@ -12,16 +12,19 @@ the latency proxy) listens on 127.0.0.1 only and is stopped before it exits.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import botocore.exceptions
@@ -101,10 +104,39 @@ class Results:
     mkdocs_site_files: int = 0
     notes: list[str] = field(default_factory=list)
     load_samples: list[tuple[str, float]] = field(default_factory=list)
+    machine: list[str] = field(default_factory=list)
 
 
 def log(msg: str) -> None:
     print(msg, flush=True)
+
+
+LOCK_PATH = Path(tempfile.gettempdir()) / "mkdocs-s3-crossaccount-bench.lock"
+
+
+def take_machine_lock() -> IO[str] | None:
+    """One benchmark at a time on this machine (two would skew each other's numbers).
+
+    Returns the open lock file (keep it open), or None if another run holds it.
+    """
+    lock = LOCK_PATH.open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        lock.close()
+        log(f"another bench/run.py holds {LOCK_PATH} (pid {holder}); not starting")
+        return None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that every finally block stops what it started
 
 
 class Bench:
@@ -212,6 +244,19 @@ class Bench:
         shutil.copytree(source, self.bucket_dir)
         sitegen.set_mtimes(self.bucket_dir, mtime)
 
+    def prime(self, tool: tools.Tool, site: Path, mtime: float) -> None:
+        """Publish the unchanged site once, not timed, so that the bucket holds what the
+        tool's previous run would have left (our manifest). rclone is restarted after."""
+        assert self.target is not None
+        sitegen.set_mtimes(site, mtime - HOUR)
+        rclone = self.rclone().start()
+        try:
+            m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, None), cwd=self.work)
+        finally:
+            rclone.stop()
+        if m.returncode != 0:
+            raise RuntimeError(f"priming publish of {tool.name} failed: {(m.stderr or m.stdout)[-1000:]}")
+
     def check_auth(self) -> None:
         """rclone must refuse the dev-account keys and accept an assumed session."""
         self.fill_bucket(None, 0)
@@ -244,17 +289,19 @@ class Bench:
         remote_source = None if scenario == "full" else site
         # The bucket is a copy of the unedited site, "uploaded" an hour ago.
         self.fill_bucket(remote_source, now - HOUR)
+        servers.moto_reset(self.moto_url)
+        if tool.primes and remote_source is not None:
+            self.prime(tool, site, now - HOUR)
         # The local build: older than the upload, except when rebuilt/edited now.
         sitegen.set_mtimes(site, now if scenario == "mtime" else now - 2 * HOUR)
         edited: tuple[str, bytes] | None = None
         if scenario == "edit":
             edited = sitegen.edit_page(site)
         try:
-            servers.moto_reset(self.moto_url)
             rclone = self.rclone().start()
             try:
                 session = self.assume_role() if tool.needs_session else None
-                m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, session))
+                m = run_measured(tool.argv(site, self.target), env=tool.env(self.target, session), cwd=self.work)
                 server_cpu = rclone.cpu_seconds()
                 result = RunResult(
                     wall_s=m.wall_s,
@@ -324,8 +371,9 @@ def run_mkdocs_scenario(bench: Bench, results: Results, ours: tools.Tool | None,
         for variant in mkdocs_overhead.VARIANTS:
             rclone = None
             if variant == "enabled-noop":
-                bench.fill_bucket(reference, time.time() + 60)
+                bench.fill_bucket(reference, time.time() - HOUR)
                 servers.moto_reset(bench.moto_url)
+                bench.prime(ours, reference, time.time() - HOUR)
                 rclone = bench.rclone().start()
             try:
                 argv = mkdocs_overhead.build_argv(mkdocs, project, variant)
@@ -345,6 +393,16 @@ def run_mkdocs_scenario(bench: Bench, results: Results, ours: tools.Tool | None,
             cells[variant].runs.append(r)
             log(f"  mkdocs {variant:13s} run {run + 1}: {_fmt_run(r)}")
     results.cells.extend(cells.values())
+
+
+def write_report(results: Results, output: Path, raw: Path, *, partial: bool) -> None:
+    """Write the raw JSON and the Markdown report (again after every scenario)."""
+    raw.write_text(json.dumps(asdict(results), indent=1))
+    text = report.render(results, SCENARIO_TITLES, ours_name="ours")
+    if partial:
+        text = text.replace("# Benchmarks\n", "# Benchmarks\n\n**Partial: the run had not finished.**\n", 1)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,8 +479,15 @@ def main(argv: list[str] | None = None) -> int:
         missing=missing,
         ours_path=str(ours.executable) if ours else None,
     )
+    lock = take_machine_lock()
+    if lock is None:
+        return 2
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     results.load_samples.append(("start", os.getloadavg()[0]))
     bench = Bench(work, verify=not args.no_verify)
+    raw = work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    results.machine = report.machine_lines() + report.tool_versions(ours.executable if ours else None)
+    completed = False
     t_start = time.perf_counter()
     try:
         bench.start_moto()
@@ -441,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
                 for scenario in pass_scenarios:
                     log(f"== {size} files, +{latency:g} ms RTT, {scenario} ==")
                     cells = {t.name: Cell(size, latency, scenario, t.name) for t in tool_list}
+                    results.cells.extend(cells.values())
                     for run in range(args.runs):
                         for tool in tool_list:
                             r = bench.run_once(tool, scenario, site)
@@ -450,23 +516,23 @@ def main(argv: list[str] | None = None) -> int:
                                 log("    " + r.error_tail[-600:].replace("\n", "\n    "))
                             for p in r.problems[:5]:
                                 log(f"    {p}")
-                    results.cells.extend(cells.values())
+                    write_report(results, output, raw, partial=True)
                 results.load_samples.append((f"after {size} files +{latency:g} ms", os.getloadavg()[0]))
         if "mkdocs" in scenarios:
             bench.set_latency(0)
             log(f"== mkdocs build overhead, {args.mkdocs_pages} pages ==")
             run_mkdocs_scenario(bench, results, ours, args.mkdocs_pages, args.runs)
+        completed = True
     finally:
         bench.stop_all()
-    elapsed = time.perf_counter() - t_start
-    results.notes.append(f"total harness time: {elapsed:.0f} s")
-    results.load_samples.append(("end", os.getloadavg()[0]))
-
-    raw = work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    raw.write_text(json.dumps(asdict(results), indent=1))
-    text = report.render(results, SCENARIO_TITLES, ours_name="ours")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
+        lock.close()
+        elapsed = time.perf_counter() - t_start
+        results.load_samples.append(("end", os.getloadavg()[0]))
+        if completed:
+            results.notes.append(f"total harness time: {elapsed:.0f} s")
+        else:
+            results.notes.append(f"INTERRUPTED after {elapsed:.0f} s: the tables hold what was measured")
+        write_report(results, output, raw, partial=not completed)
     print()
     print(report.render_tables(results, SCENARIO_TITLES, ours_name="ours"))
     log(f"report: {output}  raw results: {raw}  ({elapsed:.0f} s)")

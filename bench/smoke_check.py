@@ -7,8 +7,9 @@ Used by the harness after every measured publish, and on its own::
 
 with credentials in the usual ``AWS_*`` environment variables. An ETag that is an MD5
 (single-part upload, or rclone's plain MD5 for multipart uploads) is compared with the
-file's MD5; a multipart ETag (``…-N``) is checked by downloading the object. Exits 1
-and lists the differences if there are any. It measures no time.
+file's MD5; a multipart ETag (``…-N``) is checked by downloading the object. Keys
+under ``.mkdocs-s3-crossaccount/`` (our publisher's manifest) are not site files and
+are skipped. Exits 1 and lists the differences if there are any. It measures no time.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from typing import Any
 
 from sitegen import inventory
 
-PUBLISHER_DIR = ".mkdocs-s3-crossaccount/"
+PUBLISHER_DIR = ".mkdocs-s3-crossaccount/"  # our manifest and lock, not site content
 
 
-def verify_bucket(s3: Any, site: Path, bucket: str, prefix: str = "") -> list[str]:
+def verify_bucket(
+    s3: Any, site: Path, bucket: str, prefix: str = "", ignore: tuple[str, ...] = (PUBLISHER_DIR,)
+) -> list[str]:
     """Differences between ``site`` and ``s3://bucket/prefix`` (none: they match)."""
     local = inventory(site)
     problems: list[str] = []
@@ -33,7 +36,7 @@ def verify_bucket(s3: Any, site: Path, bucket: str, prefix: str = "") -> list[st
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             key = str(obj["Key"])[len(prefix) :]
-            if key.startswith(PUBLISHER_DIR):  # our deploy manifest and lock: not site content
+            if key.startswith(ignore):
                 continue
             remote[key] = (int(obj["Size"]), str(obj["ETag"]).strip('"'))
     for key in sorted(local.keys() - remote.keys()):

@@ -9,23 +9,38 @@ the standard library, ~9 MB), the command's own peak is what ``wait4`` reports.
 Standard library only, and keep it small.
 """
 
+import ctypes
 import json
 import os
 import signal
 import sys
 import time
 
+PR_SET_PDEATHSIG = 1
+
 
 def main() -> int:
     out_path, argv = sys.argv[1], sys.argv[2:]
-    start = time.perf_counter()
-    pid = os.posix_spawnp(argv[0], argv, os.environ)
+    child: list[int] = []
+    pending: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        os.kill(pid, signum)
+        if child:
+            os.kill(child[0], signum)
+        else:
+            pending.append(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    # If the harness dies, we get SIGTERM and pass it on to the command.
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:
+        return 1
+    start = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ)
+    child.append(pid)
+    for signum in pending:
+        os.kill(pid, signum)
     while True:
         try:
             _, status, usage = os.wait4(pid, 0)

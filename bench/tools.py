@@ -25,6 +25,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 # Fake dev-account keys: moto's STS accepts any key pair as the caller.
 DEV_ACCESS_KEY_ID = "AKIABENCHDEVACCOUNT1"
 DEV_SECRET_ACCESS_KEY = "bench-dev-account-secret-not-a-real-key"
+# Objects our publisher keeps for itself in the bucket (its manifest); not site files.
+OURS_STATE_PREFIX = ".mkdocs-s3-crossaccount/"
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,9 @@ class Tool:
     executable: Path
     needs_session: bool
     extra_args: Sequence[str] = field(default_factory=tuple)
+    # Keeps state in the bucket (a manifest): before a measured run on a filled
+    # bucket, it publishes once (not timed), as its previous run would have.
+    primes: bool = False
 
     def argv(self, site: Path, target: Target) -> list[str]:
         raise NotImplementedError
@@ -253,6 +258,7 @@ def make_tools(
                     exe,
                     needs_session=False,
                     extra_args=tuple(ours_args),
+                    primes=True,
                 )
             )
         elif name == "aws-sync":
