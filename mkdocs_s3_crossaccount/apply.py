@@ -198,8 +198,12 @@ def upload_all(
         with open(body, "rb") if isinstance(body, str) else body as fh:
             s3.put_object(Bucket=bucket, Key=up.file.key, Body=fh, **upload_args(up, owner))
 
+    # a few requests queued per worker, not the whole site: memory stays flat at 10,000 files
+    in_flight = threading.BoundedSemaphore(4 * concurrency)
+
     def settled(size: int) -> Callable[[Future[None]], None]:
         def note(fut: Future[None]) -> None:
+            in_flight.release()
             if fut.cancelled() or fut.exception() is not None:
                 failed.set()
             else:
@@ -216,6 +220,7 @@ def upload_all(
                     if failed.is_set():
                         break
                     if up.file.upload_size < MULTIPART_THRESHOLD:
+                        in_flight.acquire()
                         small = pool.submit(put, up)
                         small.add_done_callback(settled(up.file.upload_size))
                         futures.append((up, small))

@@ -41,7 +41,7 @@ GZIP_SPOOL = 1024 * 1024  # compressed bodies up to this size stay in memory for
 EMPTY_MD5 = hashlib.md5(b"", usedforsecurity=False).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalFile:
     rel: str  # path relative to the site dir, '/'-separated, NFC
     key: str  # S3 key (prefix + rel)

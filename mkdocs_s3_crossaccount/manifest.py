@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -51,7 +52,7 @@ class ManifestError(ValueError):
     """The manifest cannot be used; the message says why (shown as a warning)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     md5: str | None  # MD5 of the site file (source); None for objects adopted without knowing it
     etag: str | None  # ETag of the object as S3 returned it after our write; None if unknown
@@ -97,13 +98,19 @@ def serialise(manifest: Manifest) -> bytes:
     }
     if manifest.pending_invalidation:
         doc["pending_invalidation"] = sorted(set(manifest.pending_invalidation))
-    return (json.dumps(doc, indent=1, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+    # compact: at 10,000 objects indentation alone would add a third to the bytes read and written
+    return (json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _opt_str(value: object, what: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise ManifestError(f"{what} is not a string")
+
+
+def _interned(value: str | None) -> str | None:
+    """Header fingerprints repeat across thousands of entries: keep one copy of each."""
+    return sys.intern(value) if value is not None else None
 
 
 def _entry(rel: str, raw: object) -> Entry:
@@ -126,7 +133,7 @@ def _entry(rel: str, raw: object) -> Entry:
         md5=md5,
         etag=etag.strip('"').lower() if etag else None,
         size=size,
-        headers=_opt_str(raw.get("headers"), f"{rel!r}: headers"),
+        headers=_interned(_opt_str(raw.get("headers"), f"{rel!r}: headers")),
         body=str(body),
         removed_at_deploy=removed,
     )

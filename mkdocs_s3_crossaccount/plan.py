@@ -61,7 +61,7 @@ def phase_of(rel: str) -> Phase:
     return Phase.ASSETS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Upload:
     file: LocalFile
     reason: Reason

@@ -14,7 +14,7 @@ from .keys import from_key, list_prefix
 MANIFEST_MAX_BYTES = 256 * 1024 * 1024  # refuse to read anything bigger as a manifest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteObject:
     rel: str  # path relative to the prefix
     key: str
