@@ -526,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         completed = True
     finally:
         bench.stop_all()
-        lock.close()
+        if lock is not None:
+            lock.close()
         elapsed = time.perf_counter() - t_start
         results.load_samples.append(("end", os.getloadavg()[0]))
         if completed:
