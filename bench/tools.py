@@ -23,7 +23,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 # Fake dev-account keys: moto's STS accepts any key pair as the caller.
-DEV_ACCESS_KEY_ID = "AKIABENCHDEVACCOUNT1"
+DEV_ACCESS_KEY_ID = "bench-dev-access-key-not-real"
 DEV_SECRET_ACCESS_KEY = "bench-dev-account-secret-not-a-real-key"
 # Objects our publisher keeps for itself in the bucket (its manifest); not site files.
 OURS_STATE_PREFIX = ".mkdocs-s3-crossaccount/"
