@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.support.motoserver import MotoServer, start_moto_server
+from tests.support.motoserver import Credentials, MotoServer, assume_role, make_client, start_moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "example-site"
@@ -30,6 +29,7 @@ EXTERNAL_ID = "example-external-id"
 # Obviously fake development-account keys (moto accepts any).
 DEV_KEY = "testing-dev-access-key"
 DEV_SECRET = "testing-dev-secret-key-not-real"
+DEV = Credentials(DEV_KEY, DEV_SECRET)
 
 
 @pytest.fixture(scope="session")
@@ -57,25 +57,11 @@ class Accounts:
         }
 
     def dev_client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id=DEV_KEY,
-            aws_secret_access_key=DEV_SECRET,
-        )
+        return make_client(service, self.url, DEV)
 
     def docs_client(self, service: str) -> Any:
         """A client acting in the documents account (through the role)."""
-        creds = self.dev_client("sts").assume_role(RoleArn=ROLE_ARN, RoleSessionName="test-setup")["Credentials"]
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
+        return make_client(service, self.url, assume_role(self.url, ROLE_ARN, credentials=DEV))
 
 
 @pytest.fixture
