@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import PublishError, SettingsError
-from .settings import Settings
+from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core.errors import PublishError, SettingsError
 
 if TYPE_CHECKING:
-    from .engine import publish
-    from .report import PublishResult
+    from mkdocs_s3_crossaccount.core.report import PublishResult
+    from mkdocs_s3_crossaccount.engine import publish
 
 __version__ = "0.1.0"
 __all__ = ["PublishError", "PublishResult", "Settings", "SettingsError", "__version__", "publish"]
@@ -21,11 +21,11 @@ __all__ = ["PublishError", "PublishResult", "Settings", "SettingsError", "__vers
 
 def __getattr__(name: str) -> Any:
     if name == "publish":
-        from .engine import publish
+        from mkdocs_s3_crossaccount.engine import publish
 
         return publish
     if name == "PublishResult":
-        from .report import PublishResult
+        from mkdocs_s3_crossaccount.core.report import PublishResult
 
         return PublishResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

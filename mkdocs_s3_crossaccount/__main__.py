@@ -1,3 +1,3 @@
-from .cli import main
+from mkdocs_s3_crossaccount.cli.main import main
 
 main()

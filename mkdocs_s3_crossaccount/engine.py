@@ -14,18 +14,27 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import cloudfront, diagnose, lock
-from .apply import EtagRecorder, copy_all, delete_all, put_manifest, upload_all
-from .credentials import AwsContext, Clock, _utcnow, connect
-from .errors import PublishError
-from .headers import HeaderRules
-from .inventory import LocalFile, scan
-from .keys import to_key
-from .manifest import MANIFEST_DIR, MANIFEST_REL, Manifest, ManifestError, deploy_info, parse, serialise
-from .plan import check_site, make_plan, manifest_objects
-from .remote import RemoteObject, get_manifest, list_remote
-from .report import PublishResult, plan_lines, site_url, write_dotenv, write_report
-from .settings import Settings
+from mkdocs_s3_crossaccount.aws import cloudfront, diagnose, lock
+from mkdocs_s3_crossaccount.aws.apply import EtagRecorder, copy_all, delete_all, put_manifest, upload_all
+from mkdocs_s3_crossaccount.aws.remote import get_manifest, list_remote
+from mkdocs_s3_crossaccount.aws.session import AwsContext, Clock, _utcnow, connect
+from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.headers import HeaderRules
+from mkdocs_s3_crossaccount.core.inventory import LocalFile, scan
+from mkdocs_s3_crossaccount.core.keys import to_key
+from mkdocs_s3_crossaccount.core.manifest import (
+    MANIFEST_DIR,
+    MANIFEST_REL,
+    Manifest,
+    ManifestError,
+    deploy_info,
+    parse,
+    serialise,
+)
+from mkdocs_s3_crossaccount.core.model import RemoteObject
+from mkdocs_s3_crossaccount.core.plan import check_site, make_plan, manifest_objects
+from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_dotenv, write_report
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mkdocs_s3_crossaccount import Settings, publish
-from mkdocs_s3_crossaccount.preflight import remove_prefix, run_checks
+from mkdocs_s3_crossaccount.aws.preflight import remove_prefix, run_checks
 from tests.cli.conftest import SITE, Call, Run, write_site
 from tests.conftest import BUCKET, DEV_ACCOUNT, EXTERNAL_ID, ROLE_ARN, bucket_objects
 from tests.policy_eval import Request, allows, s3_requests

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mkdocs_s3_crossaccount import Settings, publish
-from mkdocs_s3_crossaccount.credentials import connect
+from mkdocs_s3_crossaccount.aws.session import connect
 from tests.conftest import BUCKET, ROLE_ARN, Accounts
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mkdocs_s3_crossaccount.content_types import guess
+from mkdocs_s3_crossaccount.core.content_types import guess
 from tests.conftest import BUCKET, EXTERNAL_ID, Accounts, bucket_objects
 from tests.support.motoserver import free_port
 

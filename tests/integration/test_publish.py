@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
-from mkdocs_s3_crossaccount.content_types import guess
+from mkdocs_s3_crossaccount.core.content_types import guess
 from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects, make_site
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ import pytest
 from botocore.credentials import AssumeRoleCredentialFetcher
 
 from mkdocs_s3_crossaccount import Settings, publish
-from mkdocs_s3_crossaccount.redact import MASK, redact
+from mkdocs_s3_crossaccount.core.redact import MASK, redact
 from tests.conftest import BUCKET, DEV_SECRET, EXTERNAL_ID, ROLE_ARN, Accounts
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, SettingsError
-from mkdocs_s3_crossaccount.configfile import validate
-from mkdocs_s3_crossaccount.report import site_url
+from mkdocs_s3_crossaccount.config.reader import validate
+from mkdocs_s3_crossaccount.core.report import site_url
 
 ROLE = "arn:aws:iam::222222222222:role/docs-publisher"
 DEV_ROLE = "arn:aws:iam::123456789012:role/gitlab-docs-ci"

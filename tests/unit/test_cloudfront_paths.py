@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mkdocs_s3_crossaccount.cloudfront import (
+from mkdocs_s3_crossaccount.aws.cloudfront import (
     batches,
     is_completed,
     paths_for,

@@ -6,7 +6,7 @@ import mimetypes
 
 import pytest
 
-from mkdocs_s3_crossaccount.content_types import OCTET_STREAM, content_type, guess, known_extensions
+from mkdocs_s3_crossaccount.core.content_types import OCTET_STREAM, content_type, guess, known_extensions
 
 U = "; charset=utf-8"
 

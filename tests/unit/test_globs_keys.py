@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_s3_crossaccount.globs import GlobError, compile_glob, first_match, matches
-from mkdocs_s3_crossaccount.keys import from_key, list_prefix, rel_path, to_key
+from mkdocs_s3_crossaccount.core.globs import GlobError, compile_glob, first_match, matches
+from mkdocs_s3_crossaccount.core.keys import from_key, list_prefix, rel_path, to_key
 
 
 @pytest.mark.parametrize(

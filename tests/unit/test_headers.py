@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_s3_crossaccount.headers import (
+from mkdocs_s3_crossaccount.core.headers import (
     Body,
     HeaderRules,
     cache_control_for,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_s3_crossaccount.errors import PublishError
-from mkdocs_s3_crossaccount.inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, scan
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, scan
 
 
 def test_small_files(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mkdocs_s3_crossaccount.manifest import Entry, Manifest, ManifestError, deploy_info, parse, serialise
+from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest, ManifestError, deploy_info, parse, serialise
 
 MD5 = "0" * 32
 

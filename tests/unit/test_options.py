@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mkdocs_s3_crossaccount.errors import SettingsError
-from mkdocs_s3_crossaccount.options import PluginOptions
-from mkdocs_s3_crossaccount.settings import Settings, default_session_name, normalize_prefix
+from mkdocs_s3_crossaccount.config.settings import Settings, default_session_name, normalize_prefix
+from mkdocs_s3_crossaccount.core.errors import SettingsError
+from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 GOOD: dict[str, Any] = {"bucket": "example-docs", "role_arn": "arn:aws:iam::222222222222:role/docs-publisher"}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mkdocs_s3_crossaccount.options import PluginOptions
+from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 ROLE = "arn:aws:iam::222222222222:role/docs-publisher"
 

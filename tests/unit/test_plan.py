@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_s3_crossaccount.errors import PublishError
-from mkdocs_s3_crossaccount.inventory import LocalFile
-from mkdocs_s3_crossaccount.plan import Phase, Reason, check_site, delete_refusal, make_plan, phase_of
-from mkdocs_s3_crossaccount.remote import RemoteObject, clean_etag
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.inventory import LocalFile
+from mkdocs_s3_crossaccount.core.model import RemoteObject, clean_etag
+from mkdocs_s3_crossaccount.core.plan import Phase, Reason, check_site, delete_refusal, make_plan, phase_of
 
 
 def lf(rel: str, md5: str = "a" * 32, size: int = 10, etag: str | None = None) -> LocalFile:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_s3_crossaccount.headers import Body, HeaderRules
-from mkdocs_s3_crossaccount.inventory import EMPTY_MD5, LocalFile
-from mkdocs_s3_crossaccount.manifest import Entry, Manifest
-from mkdocs_s3_crossaccount.plan import COPY_MAX, Reason, make_plan, manifest_objects
-from mkdocs_s3_crossaccount.remote import RemoteObject
+from mkdocs_s3_crossaccount.core.headers import Body, HeaderRules
+from mkdocs_s3_crossaccount.core.inventory import EMPTY_MD5, LocalFile
+from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest
+from mkdocs_s3_crossaccount.core.model import RemoteObject
+from mkdocs_s3_crossaccount.core.plan import COPY_MAX, Reason, make_plan, manifest_objects
 
 RULES = HeaderRules.from_options({}, False, None)
 MD5_A = "a" * 32

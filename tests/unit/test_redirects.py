@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mkdocs_redirects.plugin import HTML_TEMPLATE
 
-from mkdocs_s3_crossaccount.redirects import detect, location, page_url
+from mkdocs_s3_crossaccount.core.redirects import detect, location, page_url
 
 
 def page(url: str) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.utils import parse_timestamp
 
-from mkdocs_s3_crossaccount.credentials import fast_timestamp
+from mkdocs_s3_crossaccount.aws.session import fast_timestamp
 
 
 @pytest.mark.parametrize(

@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from s3transfer.utils import ChunksizeAdjuster
-
-from . import redirects
-from .content_types import content_type
-from .errors import PublishError
-from .headers import Body, HeaderRules, fingerprint, gzip_applies
-from .keys import MAX_KEY_BYTES, rel_path, to_key
-from .manifest import MANIFEST_DIR
+from mkdocs_s3_crossaccount.core import redirects
+from mkdocs_s3_crossaccount.core.content_types import content_type
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.headers import Body, HeaderRules, fingerprint, gzip_applies
+from mkdocs_s3_crossaccount.core.keys import MAX_KEY_BYTES, rel_path, to_key
+from mkdocs_s3_crossaccount.core.manifest import MANIFEST_DIR
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -36,6 +34,9 @@ log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 MULTIPART_CHUNKSIZE = 8 * 1024 * 1024
 _BLOCK = 1024 * 1024
+MAX_PARTS = 10_000
+MIN_PART = 5 * 1024 * 1024
+MAX_PART = 5 * 1024**3
 GZIP_LEVEL = 9
 GZIP_SPOOL = 1024 * 1024  # compressed bodies up to this size stay in memory for the upload
 EMPTY_MD5 = hashlib.md5(b"", usedforsecurity=False).hexdigest()
@@ -71,7 +72,15 @@ class LocalFile:
 
 
 def multipart_chunksize(size: int) -> int:
-    return int(ChunksizeAdjuster().adjust_chunksize(MULTIPART_CHUNKSIZE, size))
+    """The part size of a multipart upload of ``size`` bytes (s3transfer's rule, so ETags agree).
+
+    Start at MULTIPART_CHUNKSIZE and double until the upload fits in S3's 10,000 parts;
+    stay within S3's 5 MiB to 5 GiB part sizes.
+    """
+    chunk = MULTIPART_CHUNKSIZE
+    while -(-size // chunk) > MAX_PARTS:
+        chunk *= 2
+    return max(MIN_PART, min(MAX_PART, chunk))
 
 
 class _EtagHasher:

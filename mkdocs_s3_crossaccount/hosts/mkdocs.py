@@ -15,8 +15,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 
-from .errors import PublishError
-from .options import PluginOptions
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -126,7 +126,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
             log.log(level, "s3-crossaccount: not publishing: %s", reason)
             return
         try:
-            from .engine import publish  # boto3 is imported only by builds that publish
+            from mkdocs_s3_crossaccount.engine import publish  # boto3 is imported only by builds that publish
 
             publish(config.site_dir, self.config.to_settings())
         except PublishError as exc:

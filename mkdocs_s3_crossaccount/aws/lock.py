@@ -19,9 +19,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import diagnose
-from .errors import PublishError
-from .keys import INTERNAL_DIR, to_key
+from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.keys import INTERNAL_DIR, to_key
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 

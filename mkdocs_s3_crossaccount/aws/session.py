@@ -30,10 +30,10 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
 from botocore.utils import parse_timestamp
 
-from . import diagnose
-from .errors import PublishError
-from .redact import add_secret
-from .settings import Settings
+from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.redact import add_secret
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 

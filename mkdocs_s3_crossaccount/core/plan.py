@@ -18,12 +18,12 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .errors import PublishError
-from .globs import matches
-from .headers import Body
-from .inventory import LocalFile
-from .manifest import Entry, Manifest
-from .remote import RemoteObject
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.globs import matches
+from mkdocs_s3_crossaccount.core.headers import Body
+from mkdocs_s3_crossaccount.core.inventory import LocalFile
+from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest
+from mkdocs_s3_crossaccount.core.model import RemoteObject
 
 # Below this many deletes the share guard does not apply: removing 3 of 5 pages of a
 # small site is normal editing, not a wiped build.

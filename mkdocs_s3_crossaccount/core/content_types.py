@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .globs import first_match
+from mkdocs_s3_crossaccount.core.globs import first_match
 
 UTF8 = "; charset=utf-8"
 OCTET_STREAM = "application/octet-stream"

@@ -12,9 +12,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .apply import human_bytes
-from .errors import PublishError
-from .plan import Plan
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.plan import Plan
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
 
 
 @dataclass

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import diagnose
-from .errors import PublishError
+from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.core.errors import PublishError
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 

@@ -24,12 +24,13 @@ from s3transfer.futures import TransferFuture
 from s3transfer.manager import TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
-from . import diagnose
-from .errors import PublishError
-from .headers import Body
-from .inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, gzipped_body
-from .plan import Plan, Upload
-from .remote import RemoteObject, clean_etag
+from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.headers import Body
+from mkdocs_s3_crossaccount.core.inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, gzipped_body
+from mkdocs_s3_crossaccount.core.model import RemoteObject, clean_etag
+from mkdocs_s3_crossaccount.core.plan import Plan, Upload
+from mkdocs_s3_crossaccount.core.report import human_bytes
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -120,14 +121,6 @@ def _body(up: Upload) -> str | IO[bytes]:
     if up.file.body == Body.EMPTY:
         return io.BytesIO(b"")
     return up.file.path
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"  # pragma: no cover
 
 
 class _Ticker:

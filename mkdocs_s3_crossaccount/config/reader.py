@@ -17,8 +17,8 @@ import yaml
 from mkdocs.exceptions import ConfigurationError
 from mkdocs.utils.yaml import get_yaml_loader, yaml_load
 
-from .errors import PublishError
-from .options import PluginOptions
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 PLUGIN_NAMES = ("s3-crossaccount", "mkdocs-s3-crossaccount")
 DEFAULT_FILES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")

@@ -35,7 +35,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import PublishError
+from mkdocs_s3_crossaccount.core.errors import PublishError
 
 DEV_ACCOUNT = "123456789012"
 DOCS_ACCOUNT = "222222222222"

@@ -16,11 +16,11 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
-from . import policy as policies
-from .configfile import load
-from .errors import PublishError
-from .settings import Settings
+from mkdocs_s3_crossaccount import __version__
+from mkdocs_s3_crossaccount.aws import policy as policies
+from mkdocs_s3_crossaccount.config.reader import load
+from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core.errors import PublishError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,7 +162,7 @@ def cli() -> None:
 
 
 def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: bool) -> int:
-    from .engine import publish
+    from mkdocs_s3_crossaccount.engine import publish
 
     extra = {"dry_run": True} if dry_run else {}
     settings, config_site = _settings(kwargs, require_block=site_dir is None, **extra)
@@ -209,7 +209,7 @@ def check_cmd(**kwargs: Any) -> None:
 
     Each failure comes with its fix (the policy statement to add, the principal to trust).
     """
-    from .preflight import run_checks
+    from mkdocs_s3_crossaccount.aws.preflight import run_checks
 
     def body() -> int:
         settings, _ = _settings(kwargs)
@@ -279,7 +279,7 @@ def policy_cmd(
 
     Ready for `aws iam create-role --assume-role-policy-document` and `aws iam put-role-policy`.
     """
-    from .credentials import source_identity
+    from mkdocs_s3_crossaccount.aws.session import source_identity
 
     def body() -> int:
         settings, _ = _settings(kwargs)
@@ -360,7 +360,7 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
 
     A dry run unless --yes. The prefix matches at a '/' boundary: `mr-1` never touches `mr-10/`.
     """
-    from .preflight import remove_prefix
+    from mkdocs_s3_crossaccount.aws.preflight import remove_prefix
 
     def body() -> int:
         if kwargs.get("prefix") is None:
@@ -403,10 +403,10 @@ def demo_cmd(keep_serving: bool, port: int) -> None:
     Starts moto (S3 + STS) on 127.0.0.1, builds the packaged example site with `mkdocs build`,
     publishes it through the role, and serves the bucket at a local URL. Needs the `demo` extra.
     """
-    from . import demo
+    from mkdocs_s3_crossaccount.demo.run import run as run_demo
 
     def body() -> int:
-        return demo.run(click.echo, keep_serving=keep_serving, port=port)
+        return run_demo(click.echo, keep_serving=keep_serving, port=port)
 
     _guarded(body)
 

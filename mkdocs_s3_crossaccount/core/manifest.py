@@ -36,8 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .headers import Body
-from .keys import INTERNAL_DIR
+from mkdocs_s3_crossaccount.core.headers import Body
+from mkdocs_s3_crossaccount.core.keys import INTERNAL_DIR
 
 MANIFEST_DIR = INTERNAL_DIR.rstrip("/")  # shared with the lock object
 MANIFEST_REL = f"{MANIFEST_DIR}/manifest.json"

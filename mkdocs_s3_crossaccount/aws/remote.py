@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import diagnose
-from .errors import PublishError
-from .keys import from_key, list_prefix
+from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.keys import from_key, list_prefix
+from mkdocs_s3_crossaccount.core.model import RemoteObject, clean_etag
 
 MANIFEST_MAX_BYTES = 256 * 1024 * 1024  # refuse to read anything bigger as a manifest
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteObject:
-    rel: str  # path relative to the prefix
-    key: str
-    size: int
-    etag: str  # without quotes, lower case
-
-
-def clean_etag(raw: str) -> str:
-    return raw.strip().strip('"').lower()
 
 
 def list_remote(s3: Any, bucket: str, prefix: str, owner: str) -> dict[str, RemoteObject]:

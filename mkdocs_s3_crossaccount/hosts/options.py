@@ -13,9 +13,9 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from . import settings as rules
-from .errors import SettingsError
-from .settings import Settings
+from mkdocs_s3_crossaccount.config import settings as rules
+from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core.errors import SettingsError
 
 
 class _Checked(c.Type[Any]):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .globs import first_match, matches
+from mkdocs_s3_crossaccount.core.globs import first_match, matches
 
 # Glob -> Cache-Control, used after the user's own rules (which come first, so they win).
 # Pages and the files that list pages must revalidate, so a publish shows at once; Material's

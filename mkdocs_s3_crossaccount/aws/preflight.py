@@ -14,13 +14,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import diagnose
-from .apply import delete_all
-from .credentials import AwsContext, TokenLoader, connect, source_identity
-from .errors import PublishError
-from .keys import list_prefix
-from .remote import RemoteObject, list_remote
-from .settings import Settings
+from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.aws.apply import delete_all
+from mkdocs_s3_crossaccount.aws.remote import list_remote
+from mkdocs_s3_crossaccount.aws.session import AwsContext, TokenLoader, connect, source_identity
+from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.keys import list_prefix
+from mkdocs_s3_crossaccount.core.model import RemoteObject
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
