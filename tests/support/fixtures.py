@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from .browser import CHROMIUM, Browser, browser_unavailable_reason, start_browser
 from .faultproxy import FaultProxy
 from .motoserver import MotoServer, start_moto_server
