@@ -174,6 +174,13 @@ def check_non_negative(option: str, value: float) -> float:
     return value
 
 
+def check_positive_seconds(option: str, value: float) -> float:
+    """A positive number of seconds."""
+    if value <= 0:
+        raise SettingsError(option, f"{value} is not a positive number of seconds; the default, 600, suits production.")
+    return value
+
+
 def check_share(option: str, value: float) -> float:
     """A share between 0 and 1."""
     if not 0 <= value <= 1:

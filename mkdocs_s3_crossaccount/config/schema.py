@@ -158,7 +158,8 @@ def _matches(hint: Any, value: object) -> bool:
 
 
 def check_type(option_name: str, hint: Any, value: Any) -> Any:
-    """``value`` if it has the type ``hint`` (floats accept ints; lists and maps item by item)."""
+    """``value`` if it has the type ``hint`` (floats accept ints, numbers never booleans; lists and maps
+    item by item)."""
     arms = [a for a in _arms(hint) if a is not type(None)]
     if value is None and len(arms) < len(_arms(hint)):
         return None
@@ -186,6 +187,9 @@ def check_type(option_name: str, hint: Any, value: Any) -> Any:
                 )
             check_type(option_name, item, element)
         return dict(value)
+    if only in (int, float) and isinstance(value, bool):
+        kinds = (int, float) if only is float else only
+        raise SettingsError(option_name, _expected(kinds, value) + " (true/false is not a number)")
     if only is float:
         if not isinstance(value, (int, float)):
             raise SettingsError(option_name, _expected((int, float), value))

@@ -135,9 +135,13 @@ class Settings:
         default=True,
     )
     lock_timeout: int = option(
-        "Seconds after which a lock left by a dead job is taken over (a live publish keeps its lock fresh).",
+        """Seconds after which a lock left by a dead job is taken over; a positive number. A live publish
+        rewrites its lock every lock_timeout/4 seconds (between 1 and 60), so only a dead job's lock gets this
+        old. 600 (10 minutes, the default) suits production: long enough that a slow CI runner never looks
+        dead, short enough that a cancelled job blocks the next publish for minutes, not hours. Tests use a
+        few seconds.""",
         default=600,
-        rule=r.check_non_negative,
+        rule=r.check_positive_seconds,
     )
     delete_unmanaged: bool = option(
         """Also delete objects under the prefix that no earlier publish recorded in the manifest

@@ -81,6 +81,10 @@ CONFIG_CASES = [
     ("type-not-media", {"content_types": {"*.x": "html"}}, ["content_types", "media type"]),
     ("publish-on-typo", {"publish_on": ["biuld"]}, ["publish_on", "biuld"]),
     ("enabled-not-bool", {"enabled": "yes please"}, ["enabled", "bool"]),
+    # issue 10 item 13: booleans are not numbers; lock_timeout is positive
+    ("share-bool", {"max_delete_share": True}, ["max_delete_share", "true/false is not a number"]),
+    ("lock-timeout-false", {"lock_timeout": False}, ["lock_timeout", "true/false is not a number"]),
+    ("lock-timeout-zero", {"lock_timeout": 0}, ["lock_timeout", "not a positive number of seconds"]),
 ]
 
 
