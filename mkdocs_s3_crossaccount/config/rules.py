@@ -104,6 +104,12 @@ def check_prefix(option: str, value: str) -> str:
         )
     if "\\" in value:
         raise SettingsError(option, f"{value!r} contains a backslash: use '/' between folders.")
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in value):
+        raise SettingsError(
+            option,
+            f"{value!r} contains a line break or another control character: S3 keys made from it would be "
+            "unreadable in listings and URLs; write a plain path like 'docs/v2'.",
+        )
     stripped = value.strip("/")
     parts = stripped.split("/") if stripped else []
     if any(p in ("", ".", "..") for p in parts):
@@ -312,7 +318,7 @@ def check_url_template(option: str, value: str) -> str:
 
 
 def check_endpoint_url(option: str, value: str) -> str:
-    """A URL with a scheme and a host (as MkDocs' URL option checks it)."""
+    """An http(s) URL with a host."""
     if value == "":
         return value
     try:
@@ -320,6 +326,12 @@ def check_endpoint_url(option: str, value: str) -> str:
     except (AttributeError, TypeError, ValueError):
         raise SettingsError(option, "Unable to parse the URL.") from None
     if parsed.scheme and parsed.netloc:
+        if parsed.scheme.lower() not in ("http", "https"):
+            raise SettingsError(
+                option,
+                f"{value!r} is not an http(s) URL: S3 is reached over HTTP, e.g. https://s3.eu-west-1.amazonaws.com "
+                "or http://127.0.0.1:9000 (leave endpoint_url unset for AWS itself).",
+            )
         return urlunsplit(parsed)
     raise SettingsError(option, "The URL isn't valid, it should include the http:// (scheme)")
 

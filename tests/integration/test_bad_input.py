@@ -85,6 +85,9 @@ CONFIG_CASES = [
     ("share-bool", {"max_delete_share": True}, ["max_delete_share", "true/false is not a number"]),
     ("lock-timeout-false", {"lock_timeout": False}, ["lock_timeout", "true/false is not a number"]),
     ("lock-timeout-zero", {"lock_timeout": 0}, ["lock_timeout", "not a positive number of seconds"]),
+    # issue 10 item 14: endpoint_url is http(s); no control characters in prefix
+    ("endpoint-ftp", {"endpoint_url": "ftp://files.example.com/"}, ["endpoint_url", "not an http(s) URL"]),
+    ("prefix-newline", {"prefix": "docs\nv2"}, ["prefix", "control character"]),
 ]
 
 
