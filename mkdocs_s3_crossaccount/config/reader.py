@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from mkdocs_s3_crossaccount.config.env import FromEnv, plain, resolve_env
 from mkdocs_s3_crossaccount.config.settings import HostOptions, Settings, resolve, unknown_options
 from mkdocs_s3_crossaccount.core.errors import PublishError, SettingsError
 
@@ -27,26 +28,30 @@ PLUGIN_NAMES = ("s3-crossaccount", "mkdocs-s3-crossaccount")
 DEFAULT_FILES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")
 
 
-def construct_env(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    """``!ENV``: the first set variable's value (YAML-typed), else the default (last list item) or None."""
+def construct_env(loader: yaml.SafeLoader, node: yaml.Node) -> FromEnv:
+    """``!ENV``: the first set variable's value (YAML-typed), else the default (last list item) or None.
+
+    Returned as a FromEnv that also keeps the variable's text (``plain()`` gives MkDocs' reading).
+    """
     default = None
     if isinstance(node, yaml.ScalarNode):
         names = [loader.construct_scalar(node)]
     elif isinstance(node, yaml.SequenceNode):
         items = list(node.value)
         if len(items) > 1:
-            default = loader.construct_object(items.pop())
+            default = loader.construct_object(items.pop(), deep=True)
         names = [loader.construct_scalar(item) for item in items]
     else:
         raise yaml.constructor.ConstructorError(
             None, None, f"!ENV expects a variable name or a list of them, but found {node.id}", node.start_mark
         )
-    for name in names:
-        if str(name) in os.environ:
-            text = os.environ[str(name)]
+    named = tuple(str(n) for n in names)
+    for name in named:
+        if name in os.environ:
+            text = os.environ[name]
             tag = loader.resolve(yaml.ScalarNode, text, (True, False))
-            return loader.construct_object(yaml.ScalarNode(tag, text))
-    return default
+            return FromEnv(loader.construct_object(yaml.ScalarNode(tag, text)), named, text)
+    return FromEnv(plain(default), named)
 
 
 def _ignore(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> None:
@@ -73,8 +78,13 @@ def merge(parent: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """A YAML config file as a dict, with its ``INHERIT`` chain merged in."""
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML config file as MkDocs reads it: a dict, with its ``INHERIT`` chain merged in."""
+    return dict(plain(read_raw(path)))
+
+
+def read_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """``read_yaml`` with each ``!ENV`` value kept as a FromEnv (for ``config.env.resolve_env``)."""
     if path.resolve() in seen:
         raise PublishError(f"Cannot read {path}: INHERIT loops back to {path}.")
     with path.open("rb") as fh:
@@ -84,11 +94,11 @@ def read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PublishError(f"Cannot read {path}: the configuration is not a mapping of options.")
     if "INHERIT" in data:
-        relpath = str(data.pop("INHERIT"))
+        relpath = str(plain(data.pop("INHERIT")))
         parent = Path(os.path.normpath(path.parent / relpath))
         if not parent.exists():
             raise PublishError(f"Cannot read {path}: inherited config file '{relpath}' does not exist at '{parent}'.")
-        data = merge(read_yaml(parent, (*seen, path.resolve())), data)
+        data = merge(read_raw(parent, (*seen, path.resolve())), data)
     return dict(data)
 
 
@@ -119,7 +129,7 @@ def find_config(explicit: str | None) -> Path:
 
 
 def read(path: Path) -> dict[str, Any]:
-    """The whole config file (YAML with INHERIT, or zensical.toml's [project])."""
+    """The whole config file (YAML with INHERIT, or zensical.toml's [project]); !ENV values as FromEnv."""
     try:
         if path.suffix == ".toml":
             if sys.version_info >= (3, 11):
@@ -129,7 +139,7 @@ def read(path: Path) -> dict[str, Any]:
             with path.open("rb") as fh:
                 data = tomllib.load(fh)
             return dict(data.get("project", data))
-        return read_yaml(path)
+        return read_raw(path)
     except yaml.YAMLError as exc:
         raise PublishError(f"Cannot read {path}: error parsing the configuration file: {exc}") from exc
     except (OSError, ValueError) as exc:
@@ -139,6 +149,8 @@ def read(path: Path) -> dict[str, Any]:
 def plugin_block(data: dict[str, Any], path: Path) -> dict[str, Any]:
     """Our plugin's options from a config's ``plugins`` (list or mapping form)."""
     plugins = data.get("plugins") or []
+    if isinstance(plugins, FromEnv):
+        plugins = plain(plugins) or []
     if isinstance(plugins, dict):  # mapping form, and zensical's [project.plugins.NAME] tables
         items = list(plugins.items())
     else:
@@ -150,6 +162,20 @@ def plugin_block(data: dict[str, Any], path: Path) -> dict[str, Any]:
         f"{path} has no s3-crossaccount plugin block.",
         "Add it under plugins: (see README), or give every option as a flag (--bucket, --role-arn, ...).",
     )
+
+
+def env_values(config_file: str) -> dict[str, FromEnv]:
+    """The plugin block's ``!ENV`` values in ``config_file`` (empty when it cannot be read or has none).
+
+    For the plugin: MkDocs has already read the block, losing the variables' text; this reads
+    the file again with our loader to find which options came from ``!ENV``.
+    """
+    try:
+        path = Path(config_file)
+        block = plugin_block(read(path), path)
+    except (PublishError, OSError, ValueError, yaml.YAMLError):
+        return {}
+    return {k: v for k, v in block.items() if isinstance(v, FromEnv)}
 
 
 def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool = True) -> Loaded:
@@ -172,7 +198,7 @@ def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool
         block = {}
     block.update(given)
     host, settings = validate(block, str(path))
-    site_dir = Path(str(data.get("site_dir") or "site"))
+    site_dir = Path(str(plain(data.get("site_dir")) or "site"))
     if not site_dir.is_absolute():
         site_dir = path.parent / site_dir
     return Loaded(path, settings, host, site_dir)
@@ -182,7 +208,7 @@ def validate(block: Mapping[str, Any], source: str) -> tuple[HostOptions, Settin
     """The plugin block's options, validated; PublishError naming each problem (unknown names too)."""
     problems = []
     try:
-        resolved = resolve(block)
+        resolved = resolve(resolve_env(block))
     except SettingsError as exc:
         problems.append(str(exc))
     problems += [f"Option '{k}': Unrecognised configuration name: {k}" for k in unknown_options(block)]

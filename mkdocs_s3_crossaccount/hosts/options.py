@@ -12,6 +12,8 @@ from typing import Any
 
 from mkdocs.config import base
 
+from mkdocs_s3_crossaccount.config.env import resolve_env
+from mkdocs_s3_crossaccount.config.reader import env_values
 from mkdocs_s3_crossaccount.config.schema import all_options
 from mkdocs_s3_crossaccount.config.settings import HostOptions, Resolved, Settings, resolve
 from mkdocs_s3_crossaccount.core.errors import SettingsError
@@ -50,10 +52,26 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
         self._resolved: Resolved | None = None
         if not failed:
             try:
-                self._resolved = resolve(dict(self))
+                self._resolved = resolve(resolve_env(self._with_env_text()))
             except SettingsError as exc:
                 failed.append((exc.option, base.ValidationError(exc.rule)))
         return failed, warnings
+
+    def _with_env_text(self) -> dict[str, Any]:
+        """The block, with each value MkDocs read from ``!ENV`` as a FromEnv (the variable's text kept).
+
+        A value counts as from ``!ENV`` only when our reading of the file agrees with MkDocs'.
+        """
+        block = dict(self)
+        if self.config_file_path:
+            for key, env in env_values(self.config_file_path).items():
+                if key in block and block[key] == (self.default_of(key) if env.value is None else env.value):
+                    block[key] = env
+        return block
+
+    def default_of(self, name: str) -> Any:
+        """The default MkDocs filled in for an unset option."""
+        return dict(type(self)._schema)[name].default
 
     def _checked(self) -> Resolved:
         resolved: Resolved | None = getattr(self, "_resolved", None)
