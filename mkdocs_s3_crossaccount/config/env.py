@@ -11,6 +11,9 @@ options a ``FromEnv`` keeps the variable's text beside that reading, so:
 - ``external_id`` from ``!ENV`` that gives no value is an error (the role would be assumed
   without the ExternalId its trust policy expects, or the mistake would surface as AccessDenied);
 - other options (booleans, numbers) keep the YAML reading, as MkDocs does.
+
+The two errors are for a block that publishes: the CLI always, the plugin when ``enabled``
+(a local build with ``enabled: !ENV [DOCS_PUBLISH, false]`` needs none of the CI variables).
 """
 
 from __future__ import annotations
@@ -53,11 +56,11 @@ def _is_str(opt: Option) -> bool:
     return opt.kind is str
 
 
-def _from_env(opt: Option, env: FromEnv) -> Any:
+def _from_env(opt: Option, env: FromEnv, publishing: bool) -> Any:
     value = env.value
     if env.text is not None and _is_str(opt) and value is not None:
         value = env.text  # the variable's text as written: 0123, 1.10 and true stay strings
-    if value is None and opt.name in MUST_RESOLVE:
+    if value is None and publishing and opt.name in MUST_RESOLVE:
         names = ", ".join(f"${n}" for n in env.names)
         state = "is empty or null" if env.text is not None else "is not set"
         fix = {
@@ -68,13 +71,16 @@ def _from_env(opt: Option, env: FromEnv) -> Any:
     return value
 
 
-def resolve_env(block: Mapping[str, Any]) -> dict[str, Any]:
-    """A plugin block with each FromEnv turned into the value our option takes from it."""
+def resolve_env(block: Mapping[str, Any], *, publishing: bool = True) -> dict[str, Any]:
+    """A plugin block with each FromEnv turned into the value our option takes from it.
+
+    ``publishing``: whether this block is used to publish (else an !ENV giving nothing is just unset).
+    """
     known = {o.name: o for o in all_options()}
     result: dict[str, Any] = {}
     for key, value in block.items():
         if isinstance(value, FromEnv) and key in known:
-            result[key] = _from_env(known[key], value)
+            result[key] = _from_env(known[key], value, publishing)
         else:
             result[key] = plain(value)
     return result

@@ -37,7 +37,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a publish needs, already validated (each option's doc is its field's ``doc``)."""
+    """Everything a publish needs, already validated (each option's doc is its field's ``doc``).
+
+    String options read from ``!ENV`` take the variable's text as written (see ``config/env.py``).
+    """
 
     bucket: str = option(
         "Name of the docs bucket in the documents account (required).",
@@ -45,7 +48,9 @@ class Settings:
         cli=Flag("Docs bucket name."),
     )
     prefix: str = option(
-        "Folder in the bucket; '' for the root. Matched at a '/' boundary only.",
+        """Folder in the bucket; '' for the root. Matched at a '/' boundary only; no control characters.
+        From !ENV the variable's text is taken as written; a variable that is unset, empty or null is an error
+        when publishing (the root only when written literally: prefix: "" or !ENV [DOCS_PREFIX, ""]).""",
         default="",
         rule=r.check_prefix,
         cli=Flag("Folder in the bucket ('' for the root)."),
@@ -63,7 +68,8 @@ class Settings:
         cli=Flag("Role in the documents account to assume."),
     )
     external_id: str | None = option(
-        "ExternalId the role's trust policy requires (use !ENV; never logged).",
+        """ExternalId the role's trust policy requires (use !ENV; never logged). Taken as the variable's text
+        (digits stay digits); an !ENV that gives no value is an error when publishing.""",
         default=None,
         rule=r.check_external_id,
         cli=Flag("ExternalId for AssumeRole.", envvar="DOCS_EXTERNAL_ID"),
@@ -87,7 +93,7 @@ class Settings:
         cli=Flag("Named profile for the source credentials."),
     )
     endpoint_url: str | None = option(
-        "S3 endpoint override (tests, S3-compatible stores). AWS_ENDPOINT_URL_S3 / _STS also work.",
+        "S3 endpoint override, an http(s) URL (tests, S3-compatible stores). AWS_ENDPOINT_URL_S3 / _STS also work.",
         default=None,
         rule=r.check_endpoint_url,
         cli=Flag("S3 endpoint override."),

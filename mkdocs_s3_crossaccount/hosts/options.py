@@ -12,7 +12,7 @@ from typing import Any
 
 from mkdocs.config import base
 
-from mkdocs_s3_crossaccount.config.env import resolve_env
+from mkdocs_s3_crossaccount.config.env import plain, resolve_env
 from mkdocs_s3_crossaccount.config.reader import env_values
 from mkdocs_s3_crossaccount.config.schema import all_options
 from mkdocs_s3_crossaccount.config.settings import HostOptions, Resolved, Settings, resolve
@@ -52,7 +52,9 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
         self._resolved: Resolved | None = None
         if not failed:
             try:
-                self._resolved = resolve(resolve_env(self._with_env_text()))
+                block = self._with_env_text()
+                publishing = plain(block.get("enabled")) is True  # a local build needs no CI variables
+                self._resolved = resolve(resolve_env(block, publishing=publishing))
             except SettingsError as exc:
                 failed.append((exc.option, base.ValidationError(exc.rule)))
         return failed, warnings

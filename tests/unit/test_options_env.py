@@ -47,7 +47,7 @@ def via(request: pytest.FixtureRequest) -> Via:
 
 
 def config(tmp_path: Path, **options: str) -> Path:
-    block = {"bucket": "example-docs", "role_arn": ROLE, **options}
+    block = {"enabled": "true", "bucket": "example-docs", "role_arn": ROLE, **options}
     lines = "".join(f"      {k}: {v}\n" for k, v in block.items())
     cfg = tmp_path / "mkdocs.yml"
     cfg.write_text(f"site_name: T\nplugins:\n  - s3-crossaccount:\n{lines}", encoding="utf-8")
@@ -135,3 +135,15 @@ def test_mkdocs_reading_is_what_the_plugin_checks_against(tmp_path: Path, monkey
     opts = PluginOptions(config_file_path=str(cfg))
     opts.load_dict({"bucket": "example-docs", "prefix": "docs"})
     assert opts.validate() == ([], []) and opts.to_settings().prefix == "docs"
+
+
+def test_a_build_that_does_not_publish_needs_no_ci_variables(tmp_path: Path) -> None:
+    """`enabled: !ENV [DOCS_PUBLISH, false]` locally: the unset DOCS_PREFIX / external id don't matter."""
+    cfg = config(tmp_path, enabled="!ENV [DOCS_PUBLISH, false]", prefix="!ENV DOCS_PREFIX", external_id="!ENV DOCS_XID")
+    settings = via_plugin(cfg)
+    assert settings.external_id is None and settings.prefix == ""
+    cfg = config(tmp_path, enabled="true", prefix="!ENV DOCS_PREFIX")
+    with pytest.raises(AssertionError, match="Option 'prefix': comes from !ENV"):
+        via_plugin(cfg)
+    with pytest.raises(AssertionError, match="Option 'prefix': comes from !ENV"):
+        via_cli(cfg)  # the CLI always publishes (or plans, checks): the rule always applies
