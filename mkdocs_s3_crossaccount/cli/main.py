@@ -17,9 +17,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from mkdocs_s3_crossaccount import __version__
-from mkdocs_s3_crossaccount.aws import policy as policies
 from mkdocs_s3_crossaccount.config.reader import load
 from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core import policy as policies
 from mkdocs_s3_crossaccount.core.errors import PublishError
 
 F = TypeVar("F", bound=Callable[..., Any])

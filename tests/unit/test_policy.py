@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mkdocs_s3_crossaccount.aws import policy as p
+from mkdocs_s3_crossaccount.core import policy as p
 from tests.policy_eval import Request, allows, s3_requests
 
 ROLE = "arn:aws:iam::222222222222:role/docs-publisher"
