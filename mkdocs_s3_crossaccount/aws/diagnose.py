@@ -6,6 +6,8 @@ Messages never include credentials: only ARNs, account ids, bucket and key names
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -153,6 +155,24 @@ def bucket_failed(exc: BaseException, bucket: str, owner: str, identity_arn: str
     return unexpected(exc, f"{action} s3://{bucket}")
 
 
+def read_failed(exc: BaseException, bucket: str, key: str, identity_arn: str, what: str = "") -> PublishError:
+    """Errors of GetObject; ``what`` names the object's role (e.g. "the deploy manifest")."""
+    if isinstance(exc, NETWORK_ERRORS):
+        return network(exc, f"reading s3://{bucket}/{key}")
+    if code_of(exc) in ("AccessDenied", "403", "Forbidden"):
+        subject = f"{what} " if what else ""
+        why = (
+            " to read the manifest it writes; without it the publisher cannot tell which objects it owns."
+            if what == "the deploy manifest"
+            else "."
+        )
+        return PublishError(
+            f"Access denied reading {subject}s3://{bucket}/{key} as {identity_arn}.",
+            f'The role needs "s3:GetObject" on "arn:aws:s3:::{bucket}/*" (or the prefix){why}',
+        )
+    return unexpected(exc, f"reading s3://{bucket}/{key}")
+
+
 def _principal(identity_arn: str) -> str:
     try:
         return principal_from_identity(identity_arn)
@@ -169,7 +189,7 @@ def object_failed(
     code = code_of(exc)
     if code == "NoSuchBucket":
         return bucket_failed(exc, bucket, "the documents account", identity_arn, action)
-    return object_code_failed(code, _aws_text(exc), bucket, key, identity_arn, action, owner) or unexpected(
+    return object_code_failed(code, _aws_text(exc), ObjectRef(bucket, key, identity_arn, owner), action) or unexpected(
         exc, f"{action} s3://{bucket}/{key}"
     )
 
@@ -179,10 +199,19 @@ def account_of(arn: str) -> str | None:
     return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
-def object_code_failed(
-    code: str, text: str, bucket: str, key: str, identity_arn: str, action: str, owner: str | None = None
-) -> PublishError | None:
+@dataclass(frozen=True)
+class ObjectRef:
+    """The object a request was about, and who asked (for messages)."""
+
+    bucket: str
+    key: str
+    identity_arn: str
+    owner: str | None = None  # the ExpectedBucketOwner sent
+
+
+def object_code_failed(code: str, text: str, ref: ObjectRef, action: str) -> PublishError | None:
     """An object-level error code (also the per-key ones inside a DeleteObjects 200) -> the fix."""
+    bucket, key, identity_arn, owner = ref.bucket, ref.key, ref.identity_arn, ref.owner
     if code in ("AccessDenied", "403", "Forbidden"):
         acting = account_of(identity_arn)
         if owner and acting and owner != acting:

@@ -311,15 +311,17 @@ def policy_cmd(
             if who is not None:
                 who = policies.principal_from_identity(who)
             docs = policies.policies(
-                bucket=settings.bucket,
-                prefix=settings.prefix,
-                role_arn=settings.role_arn,
-                principal=who,
-                external_id=bool(settings.external_id),
-                oidc=oidc,
-                web_identity_role_arn=settings.web_identity_role_arn,
-                cloudfront_distribution_id=settings.cloudfront_distribution_id,
-                kms_key_arn=settings.kms_key_arn,
+                policies.Setup(
+                    bucket=settings.bucket,
+                    prefix=settings.prefix,
+                    role_arn=settings.role_arn,
+                    principal=who,
+                    external_id=bool(settings.external_id),
+                    oidc=oidc,
+                    web_identity_role_arn=settings.web_identity_role_arn,
+                    cloudfront_distribution_id=settings.cloudfront_distribution_id,
+                    kms_key_arn=settings.kms_key_arn,
+                )
             )
         except ValueError as exc:
             raise UsageProblem(PublishError(str(exc))) from None

@@ -170,23 +170,25 @@ def parse(data: bytes) -> Manifest:
     )
 
 
-def deploy_info(
-    number: int,
-    time_iso: str,
-    plugin_version: str,
-    mkdocs_version: str | None,
-    role_arn: str | None,
-    identity_arn: str,
-    environ: Mapping[str, str],
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes with what: recorded in each deploy."""
+
+    plugin_version: str
+    mkdocs_version: str | None  # the site generator's version (MkDocs or ProperDocs)
+    role_arn: str | None
+    identity_arn: str
+
+
+def deploy_info(number: int, time_iso: str, publisher: Publisher, environ: Mapping[str, str]) -> dict[str, Any]:
     """The ``deploy`` record: who published what, from where (CI variables if present)."""
     info: dict[str, Any] = {
         "number": number,
         "time": time_iso,
-        "plugin_version": plugin_version,
-        "mkdocs_version": mkdocs_version,
-        "role_arn": role_arn,
-        "identity_arn": identity_arn,
+        "plugin_version": publisher.plugin_version,
+        "mkdocs_version": publisher.mkdocs_version,
+        "role_arn": publisher.role_arn,
+        "identity_arn": publisher.identity_arn,
     }
     sha = environ.get("CI_COMMIT_SHA") or environ.get("GITHUB_SHA")
     pipeline = environ.get("CI_PIPELINE_ID") or environ.get("GITHUB_RUN_ID")

@@ -143,20 +143,29 @@ def compare(f: LocalFile, r: RemoteObject | None, e: Entry | None, force: bool =
     return "upload", Reason.CHANGED
 
 
+@dataclass(frozen=True)
+class PlanRules:
+    """The options that shape a plan (defaults as in Settings)."""
+
+    delete: bool = True
+    max_deletes: int = 500
+    max_delete_share: float = 0.5
+    delete_unmanaged: bool = False
+    keep: tuple[str, ...] = ()
+    retain_deploys: int = 0
+    force: bool = False
+
+
 def make_plan(
     local: Iterable[LocalFile],
     remote: Mapping[str, RemoteObject],
-    *,
-    delete: bool = True,
-    max_deletes: int = 500,
-    max_delete_share: float = 0.5,
     manifest: Manifest | None = None,
-    delete_unmanaged: bool = False,
-    keep: Iterable[str] = (),
-    retain_deploys: int = 0,
-    force: bool = False,
+    rules: PlanRules | None = None,
 ) -> Plan:
-    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``delete_unmanaged``."""
+    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``rules.delete_unmanaged``."""
+    rules = rules or PlanRules()
+    delete, max_deletes, max_delete_share = rules.delete, rules.max_deletes, rules.max_delete_share
+    delete_unmanaged, retain_deploys, force = rules.delete_unmanaged, rules.retain_deploys, rules.force
     local = list(local)
     entries: Mapping[str, Entry] = manifest.objects if manifest else {}
     deploy = (manifest.number if manifest else 0) + 1
@@ -175,7 +184,7 @@ def make_plan(
     copies.sort(key=lambda u: (u.phase, u.file.key))
 
     present = {f.rel for f in local}
-    keep = tuple(keep)
+    keep = rules.keep
     stale: list[RemoteObject] = []
     retained: dict[str, Entry] = {}
     unmanaged = 0

@@ -187,19 +187,26 @@ def source_policy(role_arn: str) -> Document:
     }
 
 
-def policies(
-    *,
-    bucket: str,
-    prefix: str,
-    role_arn: str,
-    principal: str | None = None,
-    external_id: bool = False,
-    oidc: GitLabOidc | None = None,
-    web_identity_role_arn: str | None = None,
-    cloudfront_distribution_id: str | None = None,
-    kms_key_arn: str | None = None,
-) -> Document:
+@dataclass(frozen=True)
+class Setup:
+    """What the policies are for: the bucket and prefix, the role, who enters it and how."""
+
+    bucket: str
+    prefix: str
+    role_arn: str
+    principal: str | None = None  # the development-account user or role (IAM keys)
+    external_id: bool = False
+    oidc: GitLabOidc | None = None
+    web_identity_role_arn: str | None = None
+    cloudfront_distribution_id: str | None = None
+    kms_key_arn: str | None = None
+
+
+def policies(setup: Setup) -> Document:
     """Every document the setup needs, keyed by where it goes."""
+    bucket, prefix, role_arn, principal = setup.bucket, setup.prefix, setup.role_arn, setup.principal
+    external_id, oidc, web_identity_role_arn = setup.external_id, setup.oidc, setup.web_identity_role_arn
+    cloudfront_distribution_id, kms_key_arn = setup.cloudfront_distribution_id, setup.kms_key_arn
     account = account_of_arn(role_arn)
     partition = partition_of(role_arn)
     out: Document = {"role_arn": role_arn}

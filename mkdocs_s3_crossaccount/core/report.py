@@ -7,6 +7,7 @@ ExternalId or OIDC token.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from typing import Any
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.plan import Plan
+
+log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
 
 def human_bytes(n: float) -> str:
@@ -44,6 +47,8 @@ class PublishResult:
     manifest_written: bool = False
     region: str = ""
     site_url: str | None = None
+    retries: int = 0  # requests the transport repeated (throttling, transient faults)
+    followup_error: PublishError | None = None  # the site was published, a later step (CDN) failed
 
     @property
     def uploaded_bytes(self) -> int:
@@ -121,6 +126,7 @@ def report_data(result: PublishResult) -> dict[str, Any]:
         "duration_seconds": round(result.seconds, 3),
         "uploaded": uploads,
         "deleted": deletes,
+        **({"error": str(result.followup_error)} if result.followup_error else {}),
     }
 
 
@@ -150,3 +156,15 @@ def dotenv_text(result: PublishResult) -> str:
 
 def write_dotenv(path: str, result: PublishResult) -> None:
     _write(path, dotenv_text(result))
+
+
+def write_reports(result: PublishResult, report_file: str | None, dotenv_file: str | None) -> None:
+    """report_file and dotenv_file, for the plugin and the CLI alike."""
+    if result.site_url:
+        log.info("Site URL: %s", result.site_url)
+    if report_file:
+        write_report(report_file, result)
+        log.info("Report written to %s", report_file)
+    if dotenv_file:
+        write_dotenv(dotenv_file, result)
+        log.info("DOCS_URL written to %s (GitLab dotenv)", dotenv_file)
