@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mkdocs_s3_crossaccount.aws.session_policy import session_policy
 from mkdocs_s3_crossaccount.config import rules as r
 from mkdocs_s3_crossaccount.config.rules import (  # re-exported: the rules used to live here
     check_role_arn,
@@ -23,6 +22,7 @@ from mkdocs_s3_crossaccount.config.rules import (  # re-exported: the rules used
 )
 from mkdocs_s3_crossaccount.config.schema import Flag, build, option, unknown, validate_fields
 from mkdocs_s3_crossaccount.core.errors import SettingsError
+from mkdocs_s3_crossaccount.core.session_policy import session_policy
 
 __all__ = [
     "HostOptions",
