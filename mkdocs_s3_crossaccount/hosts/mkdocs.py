@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -16,12 +15,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.hosts.generators import HOST_LOGGERS, looks_like_serve_dir
 from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
-# Roots of the host's logger tree whose warnings make `--strict` abort the build.
-_HOST_LOGGERS = ("mkdocs", "properdocs")
+__all__ = ["S3CrossAccountPlugin", "commit_epoch", "looks_like_serve_dir", "parse_commit_timestamp"]
 
 
 class _WarningCounter(logging.Handler):
@@ -61,13 +60,6 @@ def commit_epoch(environ: Mapping[str, str], project_dir: str) -> int | None:
     return int(out) if out.isdigit() else None
 
 
-def looks_like_serve_dir(site_dir: str) -> bool:
-    """`mkdocs serve --clean` reports command 'build' but builds into a fresh temp dir."""
-    parent = os.path.dirname(os.path.abspath(site_dir))
-    name = os.path.basename(os.path.abspath(site_dir))
-    return os.path.samefile(parent, tempfile.gettempdir()) and name.startswith(("mkdocs_", "properdocs_"))
-
-
 class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.command: str | None = None
@@ -78,14 +70,15 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
 
     @event_priority(100)  # first, so warnings of other plugins' on_config are counted too
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        if self.config.enabled and self.config.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
+        host = self.config.host()
+        if host.enabled and host.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
             epoch = commit_epoch(os.environ, os.path.dirname(config.config_file_path or "."))
             if epoch is not None:
                 os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
                 log.debug("s3-crossaccount: SOURCE_DATE_EPOCH=%d (commit time) for a reproducible build", epoch)
         self._detach()
         self._counter = _WarningCounter()
-        for name in _HOST_LOGGERS:
+        for name in HOST_LOGGERS:
             logging.getLogger(name).addHandler(self._counter)
         return config
 
@@ -97,12 +90,12 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
 
     def _detach(self) -> None:
         if self._counter is not None:
-            for name in _HOST_LOGGERS:
+            for name in HOST_LOGGERS:
                 logging.getLogger(name).removeHandler(self._counter)
 
     def skip_reason(self, config: MkDocsConfig) -> str | None:
         """Why this build must not publish, or None to publish."""
-        opts = self.config
+        opts = self.config.host()
         if not opts.enabled:
             return "enabled is false (set `enabled: true`, e.g. `enabled: !ENV [DOCS_PUBLISH, false]`)"
         # Unknown command (an older host without on_startup): trust argv, never publish a serve.
