@@ -25,6 +25,7 @@ from mkdocs_s3_crossaccount.config.schema import Option, cli_options
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import policy as policies
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.hosts.generators import generator_version
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,7 +148,7 @@ def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: b
 
     extra = {"dry_run": True} if dry_run else {}
     settings, config_site = _settings(kwargs, require_block=site_dir is None, **extra)
-    result = publish(Path(site_dir) if site_dir else config_site, settings)
+    result = publish(Path(site_dir) if site_dir else config_site, settings, generator=generator_version())
     if dry_run and result.plan.changes:
         return EXIT_CHANGES
     return 0
@@ -425,6 +426,7 @@ def demo_cmd(keep_serving: bool, port: int) -> None:
 
 
 def main() -> None:
+    """The console script: `mkdocs-s3-crossaccount`."""
     cli(prog_name="mkdocs-s3-crossaccount")
 
 

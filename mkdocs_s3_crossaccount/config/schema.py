@@ -90,6 +90,7 @@ class Option:
 
     @property
     def required(self) -> bool:
+        """Whether the option has no default (it must be given)."""
         return self.field.default is dataclasses.MISSING and self.field.default_factory is dataclasses.MISSING
 
     @property
@@ -109,6 +110,7 @@ class Option:
 
     @property
     def flag(self) -> str:
+        """The CLI flag's name, e.g. ``--role-arn``."""
         return "--" + self.name.replace("_", "-")
 
 

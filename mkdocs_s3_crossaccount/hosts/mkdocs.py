@@ -15,7 +15,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
-from mkdocs_s3_crossaccount.hosts.generators import HOST_LOGGERS, looks_like_serve_dir
+from mkdocs_s3_crossaccount.hosts.generators import HOST_LOGGERS, generator_version, looks_like_serve_dir
 from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -61,15 +61,19 @@ def commit_epoch(environ: Mapping[str, str], project_dir: str) -> int | None:
 
 
 class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untyped-call]
+    """The `s3-crossaccount` MkDocs plugin: publishes a `mkdocs build` after the site is built."""
+
     def __init__(self) -> None:
         self.command: str | None = None
         self._counter: _WarningCounter | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        """Remember the command (build, gh-deploy, serve): serve never publishes."""
         self.command = command
 
     @event_priority(100)  # first, so warnings of other plugins' on_config are counted too
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Pin SOURCE_DATE_EPOCH to the commit time and start counting warnings (for --strict)."""
         host = self.config.host()
         if host.enabled and host.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
             epoch = commit_epoch(os.environ, os.path.dirname(config.config_file_path or "."))
@@ -83,9 +87,11 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
         return config
 
     def on_build_error(self, *, error: Exception) -> None:
+        """Stop counting warnings."""
         self._detach()
 
     def on_shutdown(self) -> None:
+        """Stop counting warnings."""
         self._detach()
 
     def _detach(self) -> None:
@@ -111,6 +117,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
 
     @event_priority(-100)  # after every other plugin: search writes its index in post_build
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Publish the built site, last of all plugins, unless this build must not publish."""
         self._detach()
         reason = self.skip_reason(config)
         if reason:
@@ -121,7 +128,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
         try:
             from mkdocs_s3_crossaccount.engine import publish  # boto3 is imported only by builds that publish
 
-            publish(config.site_dir, self.config.to_settings())
+            publish(config.site_dir, self.config.to_settings(), generator=generator_version())
         except PublishError as exc:
             raise PluginError(f"s3-crossaccount: {exc}") from None
 

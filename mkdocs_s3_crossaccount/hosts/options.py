@@ -27,6 +27,7 @@ class SchemaOption(base.BaseConfigOption[Any]):
         self.default = default
 
     def run_validation(self, value: object) -> Any:
+        """Type-check and apply the option's rule; a SettingsError becomes MkDocs' ValidationError."""
         return self.default if value is None else value
 
 
