@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.aws import cf_function, diagnose
 from mkdocs_s3_crossaccount.aws.apply import delete_all
 from mkdocs_s3_crossaccount.aws.remote import list_remote
 from mkdocs_s3_crossaccount.aws.session import AwsContext, TokenLoader, connect, source_identity
@@ -78,6 +78,10 @@ def run_checks(settings: Settings) -> Iterator[Step]:
     # publish makes. (HeadBucket would need s3:ListBucket without the s3:prefix condition.)
     s3 = ctx.client("s3", endpoint_url=settings.endpoint_url)
     yield from _check_bucket(s3, ctx, settings)
+
+    # 6. the CloudFront distribution's origin: website endpoint or REST (OAC/OAI), and its function
+    for ok, detail, fix in cf_function.check_steps(ctx, settings):
+        yield Step("CloudFront origin", ok, detail, fix)
 
 
 def _list_one(s3: Any, settings: Settings, owner: str | None) -> Any:

@@ -258,3 +258,20 @@ def default_version(versions_json: bytes) -> str | None:
         first = data[0].get("version")
         return first if isinstance(first, str) and first else None
     return None
+
+
+def function_name(distribution_id: str) -> str:
+    """The default name of the function deployed for a distribution (unique per account, <= 64 chars)."""
+    return f"mkdocs-s3xa-{distribution_id}"
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_function_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise PublishError(
+            f"{name!r} is not a CloudFront function name.",
+            "Use 1 to 64 letters, digits, '-' and '_' (default: mkdocs-s3xa-<distribution id>).",
+        )
+    return name
