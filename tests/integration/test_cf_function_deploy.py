@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,11 @@ from mkdocs_s3_crossaccount.aws.session import connect
 from mkdocs_s3_crossaccount.core.cf_function import function_name
 from tests.conftest import BUCKET, DEV_KEY, DEV_SECRET, EXTERNAL_ID, ROLE_ARN
 from tests.support.cfjs import outcome, run_function, viewer_event
-from tests.support.motoserver import Credentials, MotoServer, assume_role, make_client, start_moto_server
+from tests.support.motoserver import Credentials, MotoServer, assume_role, make_client
 
 pytestmark = pytest.mark.integration
 
 DEV = Credentials(DEV_KEY, DEV_SECRET)
-
-
-@pytest.fixture(scope="module")
-def moto_cf() -> Iterator[MotoServer]:
-    """moto with the CloudFront Functions extension, in its own process."""
-    server = start_moto_server(module="tests.support.moto_cloudfront_ext")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class Docs:
@@ -95,23 +84,23 @@ def website_origin() -> dict[str, Any]:
 
 
 @pytest.fixture
-def docs(moto_cf: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Docs:
-    if not moto_cf.is_running():
-        pytest.fail(f"moto died: {moto_cf.log_tail()}")
-    moto_cf.reset()
+def docs(moto_cloudfront: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Docs:
+    if not moto_cloudfront.is_running():
+        pytest.fail(f"moto died: {moto_cloudfront.log_tail()}")
+    moto_cloudfront.reset()
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS"):
         monkeypatch.delenv(name, raising=False)
     env = {
         "AWS_ACCESS_KEY_ID": DEV_KEY,
         "AWS_SECRET_ACCESS_KEY": DEV_SECRET,
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_cf.url,
+        "AWS_ENDPOINT_URL": moto_cloudfront.url,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    d = Docs(moto_cf.url)
+    d = Docs(moto_cloudfront.url)
     d.s3.create_bucket(Bucket=BUCKET)
     return d
 
