@@ -20,13 +20,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mkdocs_s3_crossaccount.aws import diagnose
-from mkdocs_s3_crossaccount.aws.policy import (
-    DISTRIBUTION_CONFIG_ACTIONS,
-    FUNCTION_ACTIONS,
-    distribution_arn,
-    function_arn,
-    partition_of,
-)
 from mkdocs_s3_crossaccount.aws.session import AwsContext, connect
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import cloudfront_origin
@@ -43,6 +36,13 @@ from mkdocs_s3_crossaccount.core.cf_function import (
 )
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.keys import to_key
+from mkdocs_s3_crossaccount.core.policy import (
+    DISTRIBUTION_CONFIG_ACTIONS,
+    FUNCTION_ACTIONS,
+    distribution_arn,
+    function_arn,
+    partition_of,
+)
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
