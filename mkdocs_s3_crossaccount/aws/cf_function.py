@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, connect
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import cloudfront_origin
@@ -35,7 +36,6 @@ from mkdocs_s3_crossaccount.core.cf_function import (
     generate,
 )
 from mkdocs_s3_crossaccount.core.errors import PublishError
-from mkdocs_s3_crossaccount.core.keys import to_key
 from mkdocs_s3_crossaccount.core.policy import (
     DISTRIBUTION_CONFIG_ACTIONS,
     FUNCTION_ACTIONS,
@@ -162,15 +162,13 @@ def distribution_config(cf: Any, distribution_id: str) -> tuple[dict[str, Any], 
 
 def _remote_versions(ctx: AwsContext, settings: Settings) -> str | None:
     """The default version named by ``versions.json`` at the prefix in the bucket, if there is one."""
-    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url)
+    dest = S3Destination(ctx.client("s3", endpoint_url=settings.endpoint_url), settings.bucket, settings.prefix, ctx)
     try:
-        data = s3.get_object(
-            Bucket=settings.bucket, Key=to_key(settings.prefix, VERSIONS_FILE), ExpectedBucketOwner=ctx.owner
-        )["Body"].read()
-    except (ClientError, BotoCoreError) as exc:
-        log.debug("No usable %s under %s: %s", VERSIONS_FILE, settings.destination, exc)
+        found = dest.get(VERSIONS_FILE, max_bytes=1024 * 1024)
+    except PublishError as err:
+        log.debug("%s under %s not read: %s", VERSIONS_FILE, settings.destination, err)
         return None
-    return default_version(data)
+    return default_version(found.body) if found else None
 
 
 def local_default_version(site_dir: str | os.PathLike[str]) -> str | None:
