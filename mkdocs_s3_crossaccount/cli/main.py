@@ -205,7 +205,7 @@ def plan_cmd(site_dir: str | None, exit_code: bool, **kwargs: Any) -> None:
 @cli.command("check")
 @_config_flags
 def check_cmd(**kwargs: Any) -> None:
-    """Preflight that writes nothing: identity, role, account, bucket and owner, list permission.
+    """Preflight that writes nothing: identity, role, account, bucket and owner, list permission, CloudFront origin.
 
     Each failure comes with its fix (the policy statement to add, the principal to trust).
     """
