@@ -51,6 +51,8 @@ VIEWER_REQUEST = "viewer-request"
 
 @dataclass
 class DeployResult:
+    """What a deploy did (or, with ``dry_run``, would do) to the function and the distribution."""
+
     name: str
     arn: str
     distribution_id: str
@@ -62,6 +64,7 @@ class DeployResult:
     dry_run: bool = False
 
     def lines(self) -> list[str]:
+        """One line per change, for the terminal and the log."""
         head = "(dryrun) " if self.dry_run else ""
         if not self.changes:
             return [f"CloudFront function {self.name} on {self.distribution_id} is up to date; nothing changed."]
@@ -156,6 +159,7 @@ def _read_function(cf: Any, name: str) -> _FunctionState:
 
 
 def distribution_config(cf: Any, distribution_id: str) -> tuple[dict[str, Any], str]:
+    """GetDistributionConfig: the config and its ETag (UpdateDistribution's IfMatch)."""
     resp = cf.get_distribution_config(Id=distribution_id)
     return resp["DistributionConfig"], resp["ETag"]
 
@@ -172,6 +176,7 @@ def _remote_versions(ctx: AwsContext, settings: Settings) -> str | None:
 
 
 def local_default_version(site_dir: str | os.PathLike[str]) -> str | None:
+    """The default version named by ``versions.json`` in the built site, if there is one."""
     path = os.path.join(os.fspath(site_dir), VERSIONS_FILE)
     try:
         with open(path, "rb") as fh:
@@ -338,6 +343,7 @@ def inspect(ctx: AwsContext, settings: Settings) -> cloudfront_origin.OriginInfo
 
 
 def findings(ctx: AwsContext, settings: Settings) -> list[cloudfront_origin.Finding]:
+    """What the distribution's origin means for this publish (PublishError if it cannot be read)."""
     assert settings.cloudfront_distribution_id
     info = inspect(ctx, settings)
     return cloudfront_origin.findings(

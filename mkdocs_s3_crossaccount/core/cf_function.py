@@ -96,11 +96,14 @@ class FunctionInputs:
 
 @dataclass(frozen=True)
 class GeneratedFunction:
+    """The function's code and how many redirects it answers."""
+
     code: str
     redirect_count: int
 
     @property
     def size(self) -> int:
+        """Bytes of code, as CloudFront counts them against its 10 KB limit."""
         return len(self.code.encode("utf-8"))
 
 
@@ -269,6 +272,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def check_function_name(name: str) -> str:
+    """``name`` if CloudFront accepts it as a function name, else PublishError saying what does."""
     if not _NAME.match(name):
         raise PublishError(
             f"{name!r} is not a CloudFront function name.",

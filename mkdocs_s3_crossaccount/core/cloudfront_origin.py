@@ -52,10 +52,12 @@ class OriginInfo:
 
     @property
     def is_rest(self) -> bool:
+        """Read through the S3 REST API (OAC, OAI or public): index pages and redirects need the function."""
         return self.kind in (REST_OAC, REST_OAI, REST_PUBLIC)
 
     @property
     def function_name(self) -> str | None:
+        """The attached viewer-request function's name (the last part of its ARN)."""
         return self.function_arn.rsplit("/", 1)[-1] if self.function_arn else None
 
 
@@ -67,6 +69,7 @@ def _items(value: Any) -> list[Any]:
 
 
 def viewer_association(behaviour: Mapping[str, Any], key: str, arn_field: str) -> str | None:
+    """The ARN associated with viewer-request in a cache behaviour's ``key`` list, if any."""
     for item in _items(behaviour.get(key)):
         if isinstance(item, Mapping) and item.get("EventType") == "viewer-request":
             arn = item.get(arn_field)

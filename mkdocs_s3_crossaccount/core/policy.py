@@ -204,10 +204,12 @@ DISTRIBUTION_CONFIG_ACTIONS = ("cloudfront:GetDistributionConfig", "cloudfront:U
 
 
 def function_arn(partition: str, account: str, name: str) -> str:
+    """The ARN of a CloudFront function (global: no region)."""
     return f"arn:{partition}:cloudfront::{account}:function/{name}"
 
 
 def distribution_arn(partition: str, account: str, distribution_id: str) -> str:
+    """The ARN of a CloudFront distribution (global: no region)."""
     return f"arn:{partition}:cloudfront::{account}:distribution/{distribution_id}"
 
 
