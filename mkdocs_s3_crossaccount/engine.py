@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+from mkdocs_s3_crossaccount.aws.cf_function import origin_warnings
 from mkdocs_s3_crossaccount.aws.cloudfront import CdnLimits, CloudFrontCdn
 from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, Clock, _utcnow, connect
@@ -79,6 +80,8 @@ def publish(
     with _scanning(site, settings) as local:  # hash the site while the role is assumed and the bucket listed
         ctx = connect(settings, clock=clock)
         dest = s3_destination(ctx, settings)
+        for warning in origin_warnings(ctx, settings):  # once per publish, and only with a distribution
+            log.warning("%s", warning)
         run = Run(
             site,
             settings,

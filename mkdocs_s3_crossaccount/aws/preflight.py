@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.aws import cf_function, diagnose
 from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, TokenLoader, connect, source_identity
 from mkdocs_s3_crossaccount.config.settings import Settings
@@ -77,6 +77,10 @@ def run_checks(settings: Settings) -> Iterator[Step]:
     # 4. the bucket (exists, owner, region) and 5. listing under the prefix: one ListObjectsV2, the call
     # publish makes. (HeadBucket would need s3:ListBucket without the s3:prefix condition.)
     yield from _check_bucket(_destination(ctx, settings), ctx, settings)
+
+    # 6. the CloudFront distribution's origin: website endpoint or REST (OAC/OAI), and its function
+    for ok, detail, fix in cf_function.check_steps(ctx, settings):
+        yield Step("CloudFront origin", ok, detail, fix)
 
 
 def _destination(ctx: AwsContext, settings: Settings) -> S3Destination:

@@ -70,7 +70,7 @@ def test_permission_policy_without_prefix_covers_the_bucket() -> None:
 
 def test_cloudfront_statement_only_when_configured() -> None:
     assert len(p.permission_policy("b-1", "")["Statement"]) == 2
-    doc = p.permission_policy("b-1", "", cloudfront_distribution_id="E123ABC", account="222222222222")
+    doc = p.permission_policy("b-1", "", grants=p.Grants(cloudfront_distribution_id="E123ABC", account="222222222222"))
     cdn = doc["Statement"][-1]
     assert cdn["Action"] == ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
     assert cdn["Resource"] == "arn:aws:cloudfront::222222222222:distribution/E123ABC"
@@ -145,3 +145,48 @@ def test_evaluator_wildcards_and_conditions() -> None:
     assert not allows(doc, Request("s3:GetObject", "arn:aws:s3:::b/abbc/x"))
     with pytest.raises(AssertionError, match="no IAM mapping"):
         s3_requests("PutBucketPolicy", {"Bucket": "b"})
+
+
+def test_cloudfront_function_statements_are_added_only_when_asked() -> None:
+    from mkdocs_s3_crossaccount.core.policy import Grants
+    from mkdocs_s3_crossaccount.core.policy import permission_policy as build
+
+    plain = build("example-docs", "docs", "aws", Grants("E2ABCDEF123456", "222222222222"))
+    with_fn = build(
+        "example-docs",
+        "docs",
+        "aws",
+        Grants("E2ABCDEF123456", "222222222222", cloudfront_function="mkdocs-s3xa-E2ABCDEF123456"),
+    )
+    added = with_fn["Statement"][len(plain["Statement"]) :]
+    assert with_fn["Statement"][: len(plain["Statement"])] == plain["Statement"]
+    assert added == [
+        {
+            "Sid": "DeployViewerFunction",
+            "Effect": "Allow",
+            "Action": [
+                "cloudfront:DescribeFunction",
+                "cloudfront:GetFunction",
+                "cloudfront:CreateFunction",
+                "cloudfront:UpdateFunction",
+                "cloudfront:PublishFunction",
+            ],
+            "Resource": "arn:aws:cloudfront::222222222222:function/mkdocs-s3xa-E2ABCDEF123456",
+        },
+        {
+            "Sid": "AttachViewerFunction",
+            "Effect": "Allow",
+            "Action": ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+            "Resource": "arn:aws:cloudfront::222222222222:distribution/E2ABCDEF123456",
+        },
+    ]
+
+
+def test_cloudfront_function_statements_need_a_distribution() -> None:
+    import pytest
+
+    from mkdocs_s3_crossaccount.core.policy import Grants
+    from mkdocs_s3_crossaccount.core.policy import permission_policy as build
+
+    with pytest.raises(ValueError, match="cloudfront_distribution_id"):
+        build("example-docs", "docs", grants=Grants(cloudfront_function="fn"))

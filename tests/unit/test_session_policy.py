@@ -44,10 +44,10 @@ def test_distribution_kms_and_partition() -> None:
 
 
 def test_session_policy_is_the_roles_least_privilege_policy() -> None:
-    from mkdocs_s3_crossaccount.core.policy import permission_policy
+    from mkdocs_s3_crossaccount.core.policy import Grants, permission_policy
 
     assert build(role_arn=ROLE, bucket="example-docs", prefix="docs") == permission_policy(
-        "example-docs", "docs", account="222222222222"
+        "example-docs", "docs", grants=Grants(account="222222222222")
     )
 
 
