@@ -304,7 +304,12 @@ def _write_reports(result: PublishResult, settings: Settings) -> None:
 
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     # the pool must fit every concurrent request (small puts and multipart parts run side by side)
-    return ctx.client("s3", max_pool_connections=2 * settings.concurrency + 4, endpoint_url=settings.endpoint_url)
+    return ctx.client(
+        "s3",
+        max_pool_connections=2 * settings.concurrency + 4,
+        endpoint_url=settings.endpoint_url,
+        checksums=settings.checksums,
+    )
 
 
 def _list(s3: Any, ctx: AwsContext, settings: Settings) -> dict[str, RemoteObject]:

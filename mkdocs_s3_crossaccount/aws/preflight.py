@@ -76,7 +76,7 @@ def run_checks(settings: Settings) -> Iterator[Step]:
 
     # 4. the bucket (exists, owner, region) and 5. listing under the prefix: one ListObjectsV2, the call
     # publish makes. (HeadBucket would need s3:ListBucket without the s3:prefix condition.)
-    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url)
+    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url, checksums=settings.checksums)
     yield from _check_bucket(s3, ctx, settings)
 
 
@@ -163,7 +163,7 @@ class Removal:
 def plan_removal(settings: Settings) -> tuple[AwsContext, Any, list[RemoteObject]]:
     """Everything under ``prefix/`` (at a '/' boundary), listed as the role."""
     ctx = connect(settings)
-    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url)
+    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url, checksums=settings.checksums)
     try:
         found = list_remote(s3, settings.bucket, settings.prefix, ctx.owner)
     except (ClientError, BotoCoreError) as exc:

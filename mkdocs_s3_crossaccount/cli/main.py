@@ -66,6 +66,11 @@ def _config_flags(func: F) -> F:
         click.option("--duration-seconds", type=int, help="Role session length (900-43200)."),
         click.option("--profile", help="Named profile for the source credentials."),
         click.option("--endpoint-url", help="S3 endpoint override."),
+        click.option(
+            "--checksums",
+            type=click.Choice(["auto", "when_required", "when_supported"]),
+            help="S3 checksums: auto (when_required off AWS), when_required, when_supported.",
+        ),
         click.option("--expected-bucket-owner", help="Account id that must own the bucket."),
         click.option(
             "--web-identity-token-env", help="Env var holding a GitLab OIDC id_token (e.g. GITLAB_OIDC_TOKEN)."
@@ -104,6 +109,7 @@ _OVERRIDE_KEYS = (
     "duration_seconds",
     "profile",
     "endpoint_url",
+    "checksums",
     "expected_bucket_owner",
     "delete",
     "max_deletes",

@@ -149,6 +149,18 @@ def check_share(option: str, value: float) -> None:
         raise SettingsError(option, f"{value} must be a share between 0 and 1 (e.g. 0.5 for half).")
 
 
+CHECKSUM_MODES = ("auto", "when_required", "when_supported")
+
+
+def check_checksums(value: str) -> None:
+    if value not in CHECKSUM_MODES:
+        raise SettingsError(
+            "checksums",
+            f"{value!r} is not one of {', '.join(CHECKSUM_MODES)} (auto: boto3's default against AWS, "
+            "when_required against any other endpoint_url).",
+        )
+
+
 def check_concurrency(value: int) -> None:
     if not 1 <= value <= CONCURRENCY_MAX:
         raise SettingsError("concurrency", f"{value} must be between 1 and {CONCURRENCY_MAX}.")
@@ -336,6 +348,7 @@ class Settings:
     duration_seconds: int = 3600
     profile: str | None = None
     endpoint_url: str | None = None
+    checksums: str = "auto"  # auto | when_required | when_supported: see aws/checksums.py and docs/s3-compatible.md
     expected_bucket_owner: str | None = None
     delete: bool = True
     max_deletes: int = 500
@@ -383,6 +396,7 @@ class Settings:
         check_non_negative("max_deletes", self.max_deletes)
         check_share("max_delete_share", self.max_delete_share)
         check_concurrency(self.concurrency)
+        check_checksums(self.checksums)
         check_non_negative("lock_timeout", self.lock_timeout)
         for pattern, ctype in self.content_types.items():
             check_glob("content_types", pattern)

@@ -98,6 +98,11 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Named profile for the source credentials (local use)."""
     endpoint_url = c.Optional(c.URL())
     """S3 endpoint override (tests, S3-compatible stores). AWS_ENDPOINT_URL_S3 / _STS also work."""
+    checksums = c.Choice(rules.CHECKSUM_MODES, default="auto")
+    """Request/response checksums of the S3 client: auto (boto3's default against AWS; when_required,
+    plus Content-MD5 on DeleteObjects, against any other endpoint_url unless AWS_REQUEST_CHECKSUM_CALCULATION /
+    AWS_RESPONSE_CHECKSUM_VALIDATION say otherwise), or when_required / when_supported for both, whatever the
+    variables say. See docs/s3-compatible.md."""
     expected_bucket_owner = c.Optional(_Checked(str, lambda v: rules.check_account("expected_bucket_owner", v)))
     """Account that must own the bucket (default: role_arn's account). Sent on every request."""
     delete = c.Type(bool, default=True)
@@ -189,6 +194,7 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
             duration_seconds=self.duration_seconds,
             profile=self.profile,
             endpoint_url=self.endpoint_url,
+            checksums=self.checksums,
             expected_bucket_owner=self.expected_bucket_owner,
             delete=self.delete,
             max_deletes=self.max_deletes,
