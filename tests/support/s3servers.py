@@ -112,6 +112,7 @@ def seaweedfs_command(weed_bin: str, data_dir: Path) -> tuple[list[str], int]:
         "-metricsPort=0",
         "-master.volumeSizeLimitMB=32",
         "-volume.max=0",
+        "-volume.preStopSeconds=0",  # stop at once on SIGTERM (default: 10 s of draining)
         *(f"-{name}={port}" for name, port in ports.items()),
     ]
     return argv, ports["s3.port"]
@@ -120,8 +121,17 @@ def seaweedfs_command(weed_bin: str, data_dir: Path) -> tuple[list[str], int]:
 class ServerProcess:
     """A server child process with its log in a file; :meth:`stop` ends it by its own pid."""
 
-    def __init__(self, name: str, argv: Sequence[str], port: int, log_path: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        port: int,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        stop_grace: float = 15.0,
+    ) -> None:
         self.name = name
+        self.stop_grace = stop_grace  # seconds between SIGTERM and SIGKILL (weed drains for 15 s)
         self.port = port
         self.log_path = log_path
         with log_path.open("ab") as log:
@@ -159,14 +169,14 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"{self.name} did not start on {self.url}; log tail:\n{tail}")
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout)
+                self.process.wait(self.stop_grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout)
+                self.process.wait(15.0)
 
 
 def start_seaweedfs(work_dir: Path, weed_bin: str | None = None) -> ServerProcess:
@@ -177,7 +187,9 @@ def start_seaweedfs(work_dir: Path, weed_bin: str | None = None) -> ServerProces
     data = work_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
     argv, port = seaweedfs_command(binary, data)
-    server = ServerProcess("seaweedfs", argv, port, work_dir / "weed.log")
+    # weed turns AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY into an admin identity (auth on): not here
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    server = ServerProcess("seaweedfs", argv, port, work_dir / "weed.log", env, stop_grace=3.0)
     server.wait_ready()
     return server
 
