@@ -235,3 +235,15 @@ def test_expected_bucket_owner_where_the_server_ignores_it(tmp_path: Path, store
     site = make_site(tmp_path / "site", SITE)
     result = publish(site, store.settings(expected_bucket_owner="333333333333"))
     assert len(result.uploaded) == len(SITE)
+
+
+def test_rclone_accepts_only_sessions_of_the_role(accounts: Accounts, rclone_server: ServerProcess) -> None:
+    from botocore.exceptions import ClientError
+
+    role = make_client("s3", rclone_server.url, assume_role(accounts.url, ROLE_ARN, credentials=DEV))
+    role.create_bucket(Bucket="stores-rclone-auth")
+    dev = make_client("s3", rclone_server.url, DEV)  # a development-account key, no AssumeRole
+    with pytest.raises(ClientError) as info:
+        dev.list_objects_v2(Bucket="stores-rclone-auth")
+    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    assert role.list_objects_v2(Bucket="stores-rclone-auth").get("Contents", []) == []
