@@ -152,7 +152,12 @@ def s3_destination(ctx: AwsContext, settings: Settings) -> S3Destination:
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     # the pool must fit every concurrent request (small puts and multipart parts run side by side)
     """The target account's S3 client, its pool sized to the concurrency."""
-    return ctx.client("s3", max_pool_connections=2 * settings.concurrency + 4, endpoint_url=settings.endpoint_url)
+    return ctx.client(
+        "s3",
+        max_pool_connections=2 * settings.concurrency + 4,
+        endpoint_url=settings.endpoint_url,
+        checksums=settings.checksums,
+    )
 
 
 def cloudfront_cdn(ctx: AwsContext, settings: Settings, sleep: Callable[[float], None]) -> CloudFrontCdn | None:

@@ -166,7 +166,8 @@ def distribution_config(cf: Any, distribution_id: str) -> tuple[dict[str, Any], 
 
 def _remote_versions(ctx: AwsContext, settings: Settings) -> str | None:
     """The default version named by ``versions.json`` at the prefix in the bucket, if there is one."""
-    dest = S3Destination(ctx.client("s3", endpoint_url=settings.endpoint_url), settings.bucket, settings.prefix, ctx)
+    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url, checksums=settings.checksums)
+    dest = S3Destination(s3, settings.bucket, settings.prefix, ctx)
     try:
         found = dest.get(VERSIONS_FILE, max_bytes=1024 * 1024)
     except PublishError as err:

@@ -84,7 +84,8 @@ def run_checks(settings: Settings) -> Iterator[Step]:
 
 
 def _destination(ctx: AwsContext, settings: Settings) -> S3Destination:
-    return S3Destination(ctx.client("s3", endpoint_url=settings.endpoint_url), settings.bucket, settings.prefix, ctx)
+    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url, checksums=settings.checksums)
+    return S3Destination(s3, settings.bucket, settings.prefix, ctx)
 
 
 def _check_bucket(dest: S3Destination, ctx: AwsContext, settings: Settings) -> Iterator[Step]:

@@ -30,6 +30,7 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
 from botocore.utils import parse_timestamp
 
+from mkdocs_s3_crossaccount.aws import checksums as checksum_rules
 from mkdocs_s3_crossaccount.aws import diagnose
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core.errors import PublishError
@@ -64,8 +65,18 @@ class AwsContext:
     owner: str  # ExpectedBucketOwner for every bucket request
     refreshes: list[datetime.datetime]  # when role credentials were (re)fetched, for reports/tests
 
-    def client(self, service: str, max_pool_connections: int = 10, endpoint_url: str | None = None) -> Any:
-        """A client of ``service`` on the target-account session, with our timeouts and retries."""
+    def client(
+        self,
+        service: str,
+        max_pool_connections: int = 10,
+        endpoint_url: str | None = None,
+        checksums: str | None = None,
+    ) -> Any:
+        """A client of ``service`` on the target-account session, with our timeouts and retries.
+
+        For S3, ``checksums`` is the option of that name (see aws/checksums.py): it sets the
+        client's checksum config and, where needed, Content-MD5 on DeleteObjects.
+        """
         cfg = Config(
             max_pool_connections=max_pool_connections,
             retries={"mode": "standard", "max_attempts": 5},
@@ -73,8 +84,14 @@ class AwsContext:
             read_timeout=60,
             tcp_keepalive=True,
         )
+        if checksums is not None:
+            extra: dict[str, Any] = checksum_rules.client_checksum_config(checksums, endpoint_url, os.environ)
+            cfg = cfg.merge(Config(**extra))
         make: Any = self.session.client  # boto3-stubs overloads want a literal service name
-        return make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
+        client = make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
+        if checksums is not None and checksum_rules.delete_needs_content_md5(checksums, endpoint_url, os.environ):
+            checksum_rules.install_content_md5(client)
+        return client
 
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")

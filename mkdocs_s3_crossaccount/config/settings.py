@@ -98,6 +98,15 @@ class Settings:
         rule=r.check_endpoint_url,
         cli=Flag("S3 endpoint override."),
     )
+    checksums: str = option(
+        "Request/response checksums of the S3 client: auto (boto3's default against AWS; when_required, plus "
+        "Content-MD5 on DeleteObjects, against any other endpoint_url unless AWS_REQUEST_CHECKSUM_CALCULATION / "
+        "AWS_RESPONSE_CHECKSUM_VALIDATION say otherwise), or when_required / when_supported for both, whatever "
+        "the variables say. See the S3-compatible stores page of the docs.",
+        default="auto",
+        rule=r.check_checksums,
+        cli=Flag("S3 checksums: auto (when_required off AWS), when_required, when_supported."),
+    )
     expected_bucket_owner: str | None = option(
         "Account that must own the bucket (default: role_arn's account). Sent on every request.",
         default=None,
