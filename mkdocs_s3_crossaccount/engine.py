@@ -39,6 +39,7 @@ from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_inf
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
 from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
 from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_reports
+from mkdocs_s3_crossaccount.core.uploads import abort_stale_uploads
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -99,7 +100,7 @@ def publish(
 def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run, cdn: Cdn | None) -> PublishResult:
     """The pipeline after connecting: everything it does to the bucket goes through ``dest``."""
     settings = run.settings
-    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run):
+    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run) as held:
         # listed under the lock: no other publish changes the prefix between plan and apply
         listing = read_listing(dest)
         files = local()
@@ -112,13 +113,24 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
             return dry_run(result, plan, run, cdn)
         if plan.refusal:
             raise PublishError(plan.refusal)
-        applied = apply_plan(dest, plan, run.progress_interval)
+        clean_up_uploads(dest, plan, listing, held, run)
+        applied = apply_plan(dest, plan, run.progress_interval, lambda before: lock.confirm(held, before))
         record_applied(result, applied)
         outcome = invalidate(cdn, result.invalidation_paths, plan)
         wait_for_cdn(cdn, outcome, settings)
         record_cdn(result, outcome)
-        result.manifest_written = write_manifest(dest, plan, applied, outcome, listing.manifest, run)
+        new = new_manifest(plan, applied, outcome, listing.manifest, run, dest.identity_arn)
+        if new is not None:
+            lock.confirm(held, "writing the manifest")
+            save_manifest(dest, serialise(new), settings.kms_key_arn)
+        result.manifest_written = new is not None
     return finish(result, run, outcome)
+
+
+def clean_up_uploads(dest: Destination, plan: Plan, listing: Listing, held: lock.Lock | None, run: Run) -> None:
+    """Abort incomplete multipart uploads a killed publish left (only when this one uploads or took over)."""
+    if plan.uploads or (held is not None and held.took_over):
+        abort_stale_uploads(dest, run.settings.lock_timeout, listing.remote)
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:
@@ -262,22 +274,20 @@ def record_cdn(result: PublishResult, outcome: CdnOutcome) -> None:
     result.invalidation_ids = list(outcome.ids)
 
 
-def write_manifest(
-    dest: Destination, plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run
-) -> bool:
-    """Record what this publisher now owns (last: after uploads, deletes and the CDN). True if written."""
+def new_manifest(
+    plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run, identity_arn: str
+) -> Manifest | None:
+    """What this publisher now owns (written last: after uploads, deletes and the CDN). None: nothing changed."""
     objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest)
     pending = manifest.pending_invalidation if manifest else ()
     unchanged = manifest is not None and dict(manifest.objects) == objects and tuple(pending) == outcome.pending
     if not plan.changes and unchanged:
-        return False
+        return None
     publisher = Publisher(
-        _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, dest.identity_arn
+        _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, identity_arn
     )
     deploy = deploy_info(plan.deploy, run.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
-    new = Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
-    save_manifest(dest, serialise(new), run.settings.kms_key_arn)
-    return True
+    return Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
 
 
 def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResult:
