@@ -55,6 +55,23 @@ class S3Destination:
         self._identity = ctx.identity.arn
         self._concurrency = concurrency
         self._transfer: Transfer | None = None
+        self._retries = 0
+        self._retries_mutex = threading.Lock()
+        s3.meta.events.register("after-call.s3", self._count_retries, unique_id=f"s3xa-retries-{id(self)}")
+
+    def _count_retries(self, http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
+        """Requests botocore repeated before this answer (throttling, transient faults)."""
+        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        again = int(meta.get("RetryAttempts", 0) or 0)
+        if again:
+            with self._retries_mutex:
+                self._retries += again
+
+    @property
+    def retries(self) -> int:
+        """Requests repeated so far through this destination's botocore client."""
+        with self._retries_mutex:
+            return self._retries
 
     # --- identity of the destination ------------------------------------------------
 
@@ -221,7 +238,10 @@ class S3Destination:
             from mkdocs_s3_crossaccount.aws.botocore_transfer import BotocoreTransfer
 
             self._transfer = BotocoreTransfer(self, self._concurrency)
-        return self._transfer.upload_many(uploads, on_done)
+        before = self.retries
+        batch = self._transfer.upload_many(uploads, on_done)
+        batch.retries += self.retries - before  # the botocore client's; a transfer may count its own
+        return batch
 
     def copy_in_place(self, uploads: Sequence[Upload]) -> Batch:
         """CopyObject onto itself with MetadataDirective REPLACE: S3 copies inside the bucket."""
@@ -254,8 +274,10 @@ class S3Destination:
                 batch.done.append(up)
                 batch.etags[up.file.key] = etag
 
+        before = self.retries
         with ThreadPoolExecutor(max_workers=max(1, self._concurrency), thread_name_prefix="s3xa-copy") as pool:
             list(pool.map(one, uploads))
+        batch.retries = self.retries - before
         return batch
 
     def delete_many(self, objects: Sequence[RemoteObject]) -> Deleted:

@@ -3,6 +3,7 @@ SIGTERM (9), throttling (10), a file rewritten while it uploads (20)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,18 @@ import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
 from mkdocs_s3_crossaccount import engine as publish_module
-from tests.conftest import BUCKET, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects, make_site
+from tests.conftest import (
+    BUCKET,
+    DEV_KEY,
+    DEV_SECRET,
+    EXTERNAL_ID,
+    ROLE_ARN,
+    Accounts,
+    bucket_objects,
+    make_site,
+    site_keys,
+)
+from tests.support.faultproxy import FaultProxy, Match, slow_down
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +82,57 @@ def test_a_file_rewritten_while_botocore_sends_it_is_failed_not_recorded(
     assert [k for k, _, _ in again.uploaded] == ["docs/page.html"]
     body = docs_bucket.get_object(Bucket=BUCKET, Key="docs/page.html")["Body"].read()
     assert body == b"page v3, written while v2 was uploading"
+
+
+# --- item 10: throttling ------------------------------------------------------------------
+
+PAGE_PUT = Match(method="PUT", kind="object", path=rf"^/{BUCKET}/docs/(?!\.mkdocs-s3-crossaccount)")
+
+
+def test_a_103_file_publish_succeeds_through_30_percent_slowdown_and_counts_the_retries(
+    tmp_path: Path, accounts: Accounts, docs_bucket: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = {"index.html": b"home", **{f"p/{i:03d}.html": f"page {i}".encode() for i in range(102)}}
+    site = make_site(tmp_path / "site", files)
+    with FaultProxy(accounts.url) as proxy:
+        rule = proxy.add_fault(slow_down(), PAGE_PUT, probability=0.3, seed=10)
+        with caplog.at_level(logging.INFO):
+            result = publish(site, settings(endpoint_url=proxy.url))
+        injected = rule.injected
+    assert len(result.uploaded) == 103
+    assert injected > 20  # about 30% of 103+ PUTs were throttled
+    assert result.retries == injected  # every SlowDown was retried once, and counted
+    assert f"({injected} request(s) retried: throttling or transient faults)" in caplog.text
+    assert site_keys(docs_bucket) == {f"docs/{k}" for k in files}
+
+
+def test_aws_max_attempts_is_honoured(
+    tmp_path: Path, accounts: Accounts, docs_bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path / "site", {"index.html": b"home"})
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with FaultProxy(accounts.url) as proxy:
+        proxy.add_fault(slow_down(), PAGE_PUT, first=1)
+        with pytest.raises(PublishError, match="SlowDown"):
+            publish(site, settings(endpoint_url=proxy.url))
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "zero")
+    with pytest.raises(PublishError, match="AWS_MAX_ATTEMPTS is 'zero'"):
+        publish(site, settings())
+
+
+def test_the_profiles_retry_settings_are_honoured(
+    tmp_path: Path, accounts: Accounts, docs_bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "aws-config"
+    config.write_text(
+        f"[profile ci]\nretry_mode = standard\nmax_attempts = 1\n"
+        f"aws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    site = make_site(tmp_path / "site", {"index.html": b"home"})
+    with FaultProxy(accounts.url) as proxy:
+        proxy.add_fault(slow_down(), PAGE_PUT, first=1)
+        with pytest.raises(PublishError, match="SlowDown"):
+            publish(site, settings(endpoint_url=proxy.url, profile="ci"))
+        retried = publish(site, settings(endpoint_url=proxy.url))  # no profile: our default retries
+    assert retried.retries == 0 and len(retried.uploaded) == 1
