@@ -15,7 +15,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +79,8 @@ def publish(
     started = time.monotonic()
     _limit_malloc_arenas()
     site = os.fspath(site_dir)
-    with _scanning(site, settings) as local:  # hash the site while the role is assumed and the bucket listed
+    # SIGTERM unwinds like Ctrl-C; the site is hashed while the role is assumed and the bucket listed
+    with sigterm_unwinds(), _scanning(site, settings) as local:
         ctx = connect(settings, clock=clock)
         dest = s3_destination(ctx, settings)
         run = Run(
@@ -303,6 +306,46 @@ def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResul
 
 
 # --- process-level details -----------------------------------------------------------
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a publish (``docker stop``, a cancelled CI job).
+
+    Raised in the main thread like Ctrl-C's KeyboardInterrupt, so the publish unwinds the same
+    way: uploads in flight finish or are cancelled, nothing more starts, nothing is deleted
+    after an unfinished write, and the lock is released. The CLI exits 143 (128 + SIGTERM).
+    """
+
+    exit_code = 128 + signal.SIGTERM
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """While a publish runs, SIGTERM raises Terminated in the main thread (then further ones are ignored).
+
+    Only where SIGTERM still has its default action (which would kill the process with the lock
+    left behind) and only in the main thread: a host that handles SIGTERM itself keeps its handler.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) not in (
+        signal.SIG_DFL,
+        None,
+    ):
+        yield
+        return
+    fired = threading.Event()
+
+    def terminate(signum: int, frame: object) -> None:
+        if fired.is_set():
+            return  # already unwinding: let the lock release finish
+        fired.set()
+        log.warning("SIGTERM: stopping the publish (nothing new starts; the lock is released)")
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:

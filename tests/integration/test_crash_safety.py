@@ -4,6 +4,11 @@ SIGTERM (9), throttling (10), a file rewritten while it uploads (20)."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,7 @@ from tests.conftest import (
     make_site,
     site_keys,
 )
-from tests.support.faultproxy import FaultProxy, Match, slow_down
+from tests.support.faultproxy import Delay, FaultProxy, Match, slow_down
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +141,79 @@ def test_the_profiles_retry_settings_are_honoured(
             publish(site, settings(endpoint_url=proxy.url, profile="ci"))
         retried = publish(site, settings(endpoint_url=proxy.url))  # no profile: our default retries
     assert retried.retries == 0 and len(retried.uploaded) == 1
+
+
+# --- item 9: SIGTERM --------------------------------------------------------------------
+
+LOCK_KEY = "docs/.mkdocs-s3-crossaccount/lock.json"
+MANIFEST_KEY = "docs/.mkdocs-s3-crossaccount/manifest.json"
+
+
+def _terminate_mid_upload(
+    argv: list[str], cwd: Path, env: dict[str, str], proxy: FaultProxy, s3: Any
+) -> tuple[int, str]:
+    """Start the publisher, SIGTERM it once its first (slowed) page PUT is on the wire and its lock is taken."""
+    rule = proxy.add_fault(Delay(1.5), PAGE_PUT)
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (rule.seen >= 1 and LOCK_KEY in bucket_objects(s3)):
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the publisher ended before it could be terminated"
+        assert LOCK_KEY in bucket_objects(s3)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, out
+
+
+def _job_env(accounts: Accounts, proxy: FaultProxy, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DOCS_", "CI_"))}
+    env.update(accounts.env())
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": proxy.url,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "DOCS_EXTERNAL_ID": EXTERNAL_ID,
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def test_sigterm_stops_a_cli_publish_releases_the_lock_and_exits_143(
+    tmp_path: Path, accounts: Accounts, docs_bucket: Any
+) -> None:
+    site = make_site(tmp_path / "site", {"index.html": b"home", **{f"p/{i}.html": b"page" for i in range(40)}})
+    argv = [sys.executable, "-m", "mkdocs_s3_crossaccount", "publish", str(site), "--bucket", BUCKET]
+    argv += ["--prefix", "docs", "--role-arn", ROLE_ARN, "--concurrency", "2"]
+    with FaultProxy(accounts.url) as proxy:
+        code, out = _terminate_mid_upload(argv, tmp_path, _job_env(accounts, proxy), proxy, docs_bucket)
+    assert code == 143, out
+    assert "Terminated (SIGTERM): the publish stopped and released its lock." in out
+    assert "Traceback" not in out
+    objects = bucket_objects(docs_bucket)
+    assert LOCK_KEY not in objects
+    assert MANIFEST_KEY not in objects
+    assert len([k for k in objects if k.startswith("docs/p/")]) < 40  # it stopped, it did not finish
+
+
+def test_sigterm_stops_a_publish_under_mkdocs_build_and_releases_the_lock(
+    site_copy: Path, accounts: Accounts, docs_bucket: Any
+) -> None:
+    exe = Path(sys.executable).with_name("mkdocs")
+    argv = [str(exe), "build"]
+    with FaultProxy(accounts.url) as proxy:
+        env = _job_env(accounts, proxy, DOCS_PUBLISH="true", DOCS_PREFIX="docs")
+        code, out = _terminate_mid_upload(argv, site_copy, env, proxy, docs_bucket)
+    assert code == 143, out
+    assert "terminated (SIGTERM): the publish stopped and released its lock" in out
+    objects = bucket_objects(docs_bucket)
+    assert LOCK_KEY not in objects
+    assert MANIFEST_KEY not in objects
