@@ -54,6 +54,8 @@ def _utcnow() -> datetime.datetime:
 
 @dataclass(frozen=True)
 class Identity:
+    """Who a set of credentials is (GetCallerIdentity)."""
+
     arn: str
     account: str
 
@@ -72,6 +74,7 @@ class AwsContext:
     )  # botocore's retry config (retry_settings)
 
     def client(self, service: str, max_pool_connections: int = 10, endpoint_url: str | None = None) -> Any:
+        """A client of ``service`` on the target-account session, with our timeouts and retries."""
         cfg = Config(
             max_pool_connections=max_pool_connections,
             retries=dict(self.retries),  # type: ignore[arg-type]
@@ -207,6 +210,7 @@ class TokenLoader:
 
     @property
     def source(self) -> str:
+        """Where the token comes from, for messages (never the token)."""
         return f"${self.env}" if self.env else f"the file {self.path!r}"
 
     def __call__(self) -> str:

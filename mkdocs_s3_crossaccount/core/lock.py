@@ -82,6 +82,8 @@ class Lock:
                 self.etag = self.dest.put(LOCK_NAME, self.body, LOCK_HEADERS)
 
     def keep_alive(self, interval: float) -> None:
+        """Rewrite the lock (conditionally) every ``interval`` seconds until stopped or lost."""
+
         def beat() -> None:
             while not self._stop.wait(interval):
                 try:
@@ -101,6 +103,7 @@ class Lock:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the heartbeat (the lock object stays until released)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
