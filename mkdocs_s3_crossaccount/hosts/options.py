@@ -113,7 +113,15 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     concurrency = _Checked(int, rules.check_concurrency, default=16)
     """Parallel transfers (1-64)."""
     lock = c.Type(bool, default=True)
-    """Take a lock object under the prefix (conditional write) so two publishes never interleave."""
+    """Take a lock object under the prefix (conditional write) so two publishes never interleave.
+
+    ``lock: false`` (the mode servers that cannot lock fall back to, with a warning) risks, when two
+    publishes to one prefix overlap: the live site a mix of both builds; pages of the last build missing
+    because the other publish deleted them as stale for its own build; a manifest that disagrees with the
+    bucket (the other publish's new objects left as unmanaged, kept until delete_unmanaged). Still true:
+    nothing outside the prefix is touched, each publish deletes only what its manifest recorded, within
+    the caps, after its own uploads succeeded, and the next publish run alone repairs missing and changed
+    pages. Set it only when something else serialises publishes (a GitLab resource_group)."""
     lock_timeout = _Checked(int, lambda v: rules.check_non_negative("lock_timeout", v), default=600)
     """Seconds after which a lock left by a dead job is taken over (a live publish keeps its lock fresh)."""
     delete_unmanaged = c.Type(bool, default=False)
