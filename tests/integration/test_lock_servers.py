@@ -64,12 +64,14 @@ def test_moto_refuses_a_takeover_heartbeat_or_release_on_a_changed_lock(accounts
 
 def test_of_six_publishers_finding_one_stale_lock_exactly_one_takes_it(accounts: Accounts, docs_bucket: Any) -> None:
     docs_bucket.put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=b'{"identity": "a job that died"}')
-    time.sleep(2.1)  # older than lock_timeout (moto's LastModified has whole seconds)
     dests = [destination() for _ in range(6)]
+    # older than lock_timeout (4 s: moto's LastModified has whole seconds, and the winner's fresh lock
+    # must not look stale to the others however slow the race runs on a loaded machine)
+    time.sleep(4.2)
 
     def take(dest: S3Destination) -> lock.Lock | PublishError | None:
         try:
-            return lock.acquire(dest, 2)
+            return lock.acquire(dest, 4)
         except PublishError as exc:
             return exc
 
