@@ -120,7 +120,12 @@ def _guarded(func: Callable[[], int]) -> NoReturn:
         _fail(exc.err, EXIT_USAGE)
     except PublishError as exc:
         _fail(exc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from mkdocs_s3_crossaccount.engine import Terminated
+
+        if isinstance(exc, Terminated):
+            click.echo("Terminated (SIGTERM): the publish stopped and released its lock.", err=True)
+            sys.exit(Terminated.exit_code)
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug or an unforeseen environment: still one line, no traceback

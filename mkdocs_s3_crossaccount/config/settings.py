@@ -146,7 +146,14 @@ class Settings:
         cli=Flag("Parallel transfers (1-64).", scope="publish"),
     )
     lock: bool = option(
-        "Take a lock object under the prefix (conditional write) so two publishes never interleave.",
+        "Take a lock object under the prefix (conditional write) so two publishes never interleave. "
+        "``lock: false`` (the mode servers that cannot lock fall back to, with a warning) risks, when two "
+        "publishes to one prefix overlap: the live site a mix of both builds; pages of the last build missing "
+        "because the other publish deleted them as stale for its own build; a manifest that disagrees with the "
+        "bucket (the other publish's new objects left as unmanaged, kept until delete_unmanaged). Still true: "
+        "nothing outside the prefix is touched, each publish deletes only what its manifest recorded, within "
+        "the caps, after its own uploads succeeded, and the next publish run alone repairs missing and changed "
+        "pages. Set it only when something else serialises publishes (a GitLab resource_group).",
         default=True,
     )
     lock_timeout: int = option(

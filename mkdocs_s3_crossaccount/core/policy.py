@@ -167,6 +167,14 @@ def permission_policy(bucket: str, prefix: str, partition: str = "aws", grants: 
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             "Resource": objects,
         },
+        {
+            # lists (never reads) incomplete multipart uploads, so a later publish can abort what a killed
+            # one left under the prefix; the action has no s3:prefix condition key, the request names the prefix
+            "Sid": "FindIncompleteUploads",
+            "Effect": "Allow",
+            "Action": "s3:ListBucketMultipartUploads",
+            "Resource": bucket_arn,
+        },
     ]
     if cloudfront_distribution_id:
         statements.append(

@@ -46,9 +46,11 @@ def test_permission_policy_with_prefix_is_least_privilege() -> None:
         "s3:PutObject",
         "s3:DeleteObject",
         "s3:AbortMultipartUpload",
+        "s3:ListBucketMultipartUploads",  # issue 10 item 16: find what a killed publish left
     }
     assert not any("*" in a for a in _actions(doc)), "no wildcard actions"
-    listing, objects = doc["Statement"]
+    listing, objects, uploads = doc["Statement"]
+    assert uploads["Resource"] == "arn:aws:s3:::example-docs"
     assert listing["Resource"] == "arn:aws:s3:::example-docs"
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["docs/v2/", "docs/v2/*"]}}
     assert objects["Resource"] == "arn:aws:s3:::example-docs/docs/v2/*"
@@ -61,7 +63,7 @@ def test_permission_policy_with_prefix_is_least_privilege() -> None:
 
 def test_permission_policy_without_prefix_covers_the_bucket() -> None:
     doc = p.permission_policy("example-docs", "")
-    listing, objects = doc["Statement"]
+    listing, objects, _ = doc["Statement"]
     assert "Condition" not in listing
     assert objects["Resource"] == "arn:aws:s3:::example-docs/*"
     put = s3_requests("PutObject", {"Bucket": "example-docs", "Key": "a/b.html"})[0]
@@ -69,7 +71,7 @@ def test_permission_policy_without_prefix_covers_the_bucket() -> None:
 
 
 def test_cloudfront_statement_only_when_configured() -> None:
-    assert len(p.permission_policy("b-1", "")["Statement"]) == 2
+    assert len(p.permission_policy("b-1", "")["Statement"]) == 3  # list, objects, incomplete uploads
     doc = p.permission_policy("b-1", "", grants=p.Grants(cloudfront_distribution_id="E123ABC", account="222222222222"))
     cdn = doc["Statement"][-1]
     assert cdn["Action"] == ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
