@@ -115,3 +115,14 @@ def test_a_broken_link_fails_the_strict_build(tmp_path: Path) -> None:
     proc = build(docs / "mkdocs.yml", tmp_path / "site")
     assert proc.returncode != 0
     assert "no-such-page.md" in proc.stdout + proc.stderr
+
+
+def test_release_job_builds_checks_and_publishes_to_the_package_registry() -> None:
+    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    job = pipeline["release-package"]
+    script = "\n".join(job["script"])
+    assert script.index("python -m build") < script.index("twine check --strict") < script.index("twine upload")
+    assert "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi" in script
+    assert 'SETUPTOOLS_SCM_PRETEND_VERSION="${CI_COMMIT_TAG#v}"' in script
+    assert job["rules"] == [{"if": r"$CI_COMMIT_TAG =~ /^v\d+\.\d+\.\d+$/"}]
+    assert (REPO / "docs" / "pages" / "install.md").read_text(encoding="utf-8").count("twine check --strict") == 1
