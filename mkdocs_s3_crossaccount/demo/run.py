@@ -156,6 +156,7 @@ def checkout_docs(package_dir: Path | None = None) -> Path:
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:
+    """GET ``url``: status, Content-Type and body."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never via a proxy
     with opener.open(url, timeout=10) as resp:
         return int(resp.status), str(resp.headers.get("Content-Type", "")), resp.read()
