@@ -74,15 +74,18 @@ class MotoServer:
 
     @property
     def url(self) -> str:
+        """Base URL, ``http://127.0.0.1:PORT`` (no trailing ``/``)."""
         return f"http://{self.host}:{self.port}"
 
     def __repr__(self) -> str:
         return f"MotoServer(url={self.url!r}, pid={self.process.pid})"
 
     def is_running(self) -> bool:
+        """Whether the process is still alive."""
         return self.process.poll() is None
 
     def log_tail(self, max_bytes: int = 4000) -> str:
+        """The last ``max_bytes`` of the server's log (for error messages)."""
         try:
             data = self.log_path.read_bytes()
         except OSError:
@@ -109,9 +112,11 @@ class MotoServer:
         self._post("/moto-api/reset-auth", body.encode())
 
     def enforce_auth(self) -> None:
+        """Enforce IAM auth from the next request on."""
         self.set_unauthenticated_requests(0)
 
     def disable_auth(self) -> None:
+        """Switch IAM auth checks off (moto's default)."""
         self.set_unauthenticated_requests(math.inf)
 
     @contextlib.contextmanager
@@ -216,7 +221,6 @@ def isolated_client(
     secret_access_key: str,
     session_token: str | None = None,
     region: str = REGION,
-    config: Any = None,
 ) -> Any:
     """A boto3 client with explicit keys that reads none of the caller's AWS settings.
 
@@ -236,4 +240,4 @@ def isolated_client(
         region_name=region,
         botocore_session=core,
     )
-    return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+    return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]

@@ -26,13 +26,10 @@ import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from botocore.exceptions import ClientError
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
 
 HOST = "127.0.0.1"
 PASSED_HEADERS = (
@@ -49,6 +46,8 @@ PASSED_HEADERS = (
 
 @dataclass(frozen=True)
 class FrontRequest:
+    """One request the front answered: method, URL path, object key, status."""
+
     method: str
     path: str
     key: str
@@ -70,10 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        """Track the connection, so :meth:`WebFront.close` can end idle keep-alive ones."""
         super().setup()
         self.server.front._track(self.connection, add=True)
 
     def finish(self) -> None:
+        """Untrack the connection; a client that hung up is no error."""
         try:
             super().finish()
         except OSError:
@@ -82,12 +83,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.front._track(self.connection, add=False)
 
     def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the demo and the tests print their own lines."""
         pass
 
     def do_GET(self) -> None:
+        """Serve the object for the URL, with its headers and body."""
         self._serve()
 
     def do_HEAD(self) -> None:
+        """Serve the object's headers only."""
         self._serve()
 
     def _plain(self, status: int, text: str, extra: tuple[tuple[str, str], ...] = ()) -> None:
@@ -155,7 +159,6 @@ class WebFront:
         bucket: str,
         *,
         prefix: str = "",
-        index: str = "index.html",
         error_document: str | None = "404.html",
         expected_bucket_owner: str | None = None,
         port: int = 0,
@@ -163,7 +166,7 @@ class WebFront:
         self.s3 = s3
         self.bucket = bucket
         self.prefix = prefix
-        self.index = index
+        self.index = "index.html"
         self.error_document_key = error_document
         self.port = port
         self.expected_bucket_owner = expected_bucket_owner
@@ -190,6 +193,7 @@ class WebFront:
         return {"ExpectedBucketOwner": self.expected_bucket_owner} if self.expected_bucket_owner else {}
 
     def get(self, key: str) -> dict[str, Any]:
+        """GetObject of ``key`` (with the expected owner when set)."""
         answer: dict[str, Any] = self.s3.get_object(Bucket=self.bucket, Key=key, **self._owner_kwargs())
         return answer
 
@@ -203,6 +207,7 @@ class WebFront:
             return None
 
     def exists(self, key: str) -> bool:
+        """Whether ``key`` exists (HeadObject)."""
         try:
             self.s3.head_object(Bucket=self.bucket, Key=key, **self._owner_kwargs())
         except ClientError:
@@ -211,6 +216,7 @@ class WebFront:
 
     @property
     def requests(self) -> list[FrontRequest]:
+        """Every request answered so far, in order."""
         with self._lock:
             return list(self._requests)
 
@@ -225,7 +231,8 @@ class WebFront:
             else:
                 self._connections.discard(conn)
 
-    def start(self) -> Self:
+    def start(self) -> WebFront:
+        """Listen on 127.0.0.1 and serve in a daemon thread; returns ``self``."""
         if self._server is not None:
             raise RuntimeError("already started")
         self._server = _Server(self)
@@ -234,6 +241,7 @@ class WebFront:
         return self
 
     def close(self) -> None:
+        """Stop serving and close the socket and idle connections."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -247,7 +255,7 @@ class WebFront:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> WebFront:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
