@@ -1,7 +1,7 @@
 """MkDocs hook of the documentation site: pages whose content comes from the code or the repository.
 
 * ``<!-- options-reference -->`` in a page becomes the option table that
-  ``mkdocs_s3_crossaccount.config.schema.options_markdown()`` generates from the option schema, so the
+  ``mkdocs_s3_crossaccount.config.schema`` generates (``markdown_table()``) from the option schema, so the
   reference cannot drift from the code. Where that module is not there yet, a clear placeholder is
   written instead (the build still passes).
 * ``<!-- benchmarks -->`` becomes ``BENCHMARKS.md`` of the repository root (written by
@@ -19,7 +19,7 @@ OPTIONS_MARKER = "<!-- options-reference -->"
 BENCHMARKS_MARKER = "<!-- benchmarks -->"
 PLACEHOLDER = (
     '!!! warning "Option table not generated"\n'
-    "    This build could not import `mkdocs_s3_crossaccount.config.schema.options_markdown`, which "
+    "    This build could not import the option table of `mkdocs_s3_crossaccount.config.schema`, which "
     "generates this table from the option definitions. Install the package from the same checkout "
     "(`pip install -e '.[docs]'`) and build again.\n"
 )
@@ -34,11 +34,13 @@ BENCHMARK_WORDS = (
 
 
 def options_markdown() -> str:
+    """The option table from the schema (``options_markdown`` or ``markdown_table``), else the placeholder."""
     try:
-        from mkdocs_s3_crossaccount.config.schema import options_markdown as generate
+        from mkdocs_s3_crossaccount.config import schema
     except ImportError:
         return PLACEHOLDER
-    return str(generate())
+    generate = getattr(schema, "options_markdown", None) or getattr(schema, "markdown_table", None)
+    return PLACEHOLDER if generate is None else str(generate())
 
 
 def benchmarks_markdown(config_file: str) -> str:
