@@ -15,7 +15,18 @@ if TYPE_CHECKING:
     from mkdocs_s3_crossaccount.core.report import PublishResult
     from mkdocs_s3_crossaccount.engine import publish
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (setuptools-scm writes it from the git tag at build time)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mkdocs-s3-crossaccount")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0.0.0"
+
+
+__version__ = _version()
 __all__ = ["PublishError", "PublishResult", "Settings", "SettingsError", "__version__", "publish"]
 
 

@@ -505,16 +505,24 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
 @cli.command("demo")
 @click.option("--keep-serving", is_flag=True, help="Keep the local site and S3 up until Ctrl-C.")
 @click.option("--port", type=int, default=0, help="Port of the local site (default: a free one).")
-def demo_cmd(keep_serving: bool, port: int) -> None:
-    """Publish the example site across two simulated AWS accounts, all on this machine.
+@click.option(
+    "--site",
+    type=click.Choice(["example", "docs"]),
+    default="example",
+    show_default=True,
+    help="example: the packaged example site; docs: this project's documentation site (needs a checkout).",
+)
+def demo_cmd(keep_serving: bool, port: int, site: str) -> None:
+    """Publish a site across two simulated AWS accounts, all on this machine.
 
-    Starts moto (S3 + STS) on 127.0.0.1, builds the packaged example site with `mkdocs build`,
-    publishes it through the role, and serves the bucket at a local URL. Needs the `demo` extra.
+    Starts moto (S3 + STS) on 127.0.0.1, builds the site with `mkdocs build` (the packaged example
+    site, or with --site docs our own documentation from a checkout), publishes it through the role,
+    and serves the bucket at a local URL. Needs the `demo` extra (and `docs` for --site docs).
     """
     from mkdocs_s3_crossaccount.demo.run import run as run_demo
 
     def body() -> int:
-        return run_demo(click.echo, keep_serving=keep_serving, port=port)
+        return run_demo(click.echo, keep_serving=keep_serving, port=port, site=site)
 
     _guarded(body)
 

@@ -2,11 +2,15 @@
 
 A moto server (S3 + STS, the ``demo`` extra) on 127.0.0.1 plays two AWS accounts: the
 development account whose keys the "CI job" holds, and the documents account that owns the
-bucket. The packaged example site is built with ``mkdocs build`` (same Python), the plugin
-publishes it through the role, and a small front on 127.0.0.1 serves the bucket's objects
-as a static website would (``/`` and directory URLs map to ``index.html``).
+bucket. A site is built with ``mkdocs build`` (same Python), the plugin publishes it through
+the role, and a small front on 127.0.0.1 serves the bucket's objects as a static website would
+(``/`` and directory URLs map to ``index.html``; headers such as ``Cache-Control`` pass through).
 
-No real AWS account is ever contacted: every AWS_* variable of the caller is dropped.
+Two sites: ``example`` (the packaged example site, always there) and ``docs`` (this project's
+documentation site, ``docs/mkdocs.yml`` of a checkout: it is not part of an installed wheel).
+
+No real AWS account is ever contacted: every AWS_* variable of the caller is dropped, and an
+unknown ``AWS_PROFILE`` does not matter.
 """
 
 from __future__ import annotations
@@ -17,86 +21,52 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.demo.motoserver import (
+    DEV_ACCOUNT_ID,
+    DOCS_ACCOUNT_ID,
+    DOCS_ROLE_ARN,
+    REGION,
+    MotoServer,
+    isolated_client,
+    start_moto_server,
+)
+from mkdocs_s3_crossaccount.demo.webfront import WebFront
 
-DEV_ACCOUNT = "123456789012"
-DOCS_ACCOUNT = "222222222222"
-ROLE_ARN = f"arn:aws:iam::{DOCS_ACCOUNT}:role/docs-publisher"
+DEV_ACCOUNT = DEV_ACCOUNT_ID
+DOCS_ACCOUNT = DOCS_ACCOUNT_ID
+ROLE_ARN = DOCS_ROLE_ARN
 BUCKET = "example-docs"
-REGION = "us-east-1"
 # Obviously fake keys: moto accepts any, and they are useless anywhere else.
 DEV_KEY = "demo-dev-access-key"
 DEV_SECRET = "demo-dev-secret-key-not-real"
 EXTERNAL_ID = "demo-external-id"
+SITES = ("example", "docs")
 
 Echo = Callable[[str], None]
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (OSError, urllib.error.URLError) as exc:
-            if proc is not None and proc.poll() is not None:
-                raise PublishError(f"The local moto server exited at start (code {proc.returncode}).") from exc
-            if time.monotonic() > deadline:
-                raise PublishError(f"The local moto server did not answer at {url} within {timeout:.0f} s.") from exc
-            time.sleep(0.1)
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server process on 127.0.0.1 at a free port; yields its URL, stops it on exit."""
+def start_moto() -> MotoServer:
+    """The shared launcher, with the demo's own message when moto's server is not installed."""
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
         raise PublishError(
             "The demo needs moto's server (S3 and STS on this machine), which is not installed.",
-            "pip install 'mkdocs-s3-crossaccount[demo]'  (or, in a checkout: pip install -e '.[demo]')",
+            "In a checkout: pip install -e '.[demo]'; from a wheel: pip install 'WHEEL_FILE[demo]'.",
         )
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_clean_env({}),
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(url + "/moto-api/", proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        return start_moto_server()
+    except RuntimeError as exc:
+        raise PublishError(f"The local moto server did not start: {exc}") from None
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -130,17 +100,14 @@ def job_env(moto_url: str, site_url: str, report: Path) -> dict[str, str]:
 
 def docs_account_s3(moto_url: str) -> Any:
     """An S3 client acting in the documents account (through the role, as the setup admin would)."""
-    dev = boto3.client(
-        "sts", endpoint_url=moto_url, region_name=REGION, aws_access_key_id=DEV_KEY, aws_secret_access_key=DEV_SECRET
-    )
+    dev = isolated_client("sts", moto_url, access_key_id=DEV_KEY, secret_access_key=DEV_SECRET)
     creds = dev.assume_role(RoleArn=ROLE_ARN, RoleSessionName="demo-setup", ExternalId=EXTERNAL_ID)["Credentials"]
-    return boto3.client(
+    return isolated_client(
         "s3",
-        endpoint_url=moto_url,
-        region_name=REGION,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
+        moto_url,
+        access_key_id=creds["AccessKeyId"],
+        secret_access_key=creds["SecretAccessKey"],
+        session_token=creds["SessionToken"],
     )
 
 
@@ -166,103 +133,68 @@ def copy_demo_site(dest: Path) -> Path:
     return dest
 
 
-# --- the front: a static-website view of the bucket -----------------------------------
-
-
-def make_front(s3: Any, bucket: str, prefix: str = "", port: int = 0) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1 serving the bucket's objects with their stored Content-Type."""
-
-    class Front(BaseHTTPRequestHandler):
-        server_version = "s3-crossaccount-demo"
-
-        def do_GET(self) -> None:
-            self._serve(body=True)
-
-        def do_HEAD(self) -> None:
-            self._serve(body=False)
-
-        def _serve(self, body: bool) -> None:
-            path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
-            rel = path.lstrip("/")
-            if rel == "" or rel.endswith("/"):
-                rel += "index.html"
-            if ".." in rel.split("/"):
-                self._send(400, "text/plain; charset=utf-8", b"bad path\n", body)
-                return
-            obj = self._get(rel)
-            if obj is None and "." not in rel.rsplit("/", 1)[-1] and self._get(rel + "/index.html") is not None:
-                self.send_response(301)
-                self.send_header("Location", urllib.parse.quote(path + "/"))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if obj is None:
-                missing = self._get("404.html")
-                if missing is not None:
-                    self._send(404, missing["ContentType"], missing["Body"].read(), body)
-                else:
-                    self._send(404, "text/plain; charset=utf-8", b"not found\n", body)
-                return
-            self._send(200, obj.get("ContentType", "application/octet-stream"), obj["Body"].read(), body)
-
-        def _get(self, rel: str) -> Any:
-            key = f"{prefix}/{rel}" if prefix else rel
-            try:
-                return s3.get_object(Bucket=bucket, Key=key)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                    return None
-                raise
-            except BotoCoreError:
-                return None
-
-        def _send(self, status: int, ctype: str, data: bytes, body: bool) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if body:
-                self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: the demo prints its own lines
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Front)
-    server.daemon_threads = True
-    return server
+def checkout_docs(package_dir: Path | None = None) -> Path:
+    """``docs/mkdocs.yml`` of the checkout this package runs from (an editable install, or the
+    repository on ``sys.path``); a PublishError saying how to get it otherwise."""
+    root = (package_dir or Path(__file__).resolve().parent.parent).parent
+    config = root / "docs" / "mkdocs.yml"
+    if not config.is_file():
+        raise PublishError(
+            "`demo --site docs` builds this project's documentation site from a checkout of the repository "
+            f"(docs/mkdocs.yml), and this installation is not one: {root} has no docs/mkdocs.yml "
+            "(a wheel carries the package and its example site, not the docs sources).",
+            "Clone the repository and install it editable with the docs extra: "
+            "pip install -e '.[demo,docs]', then run the demo from there; or run `demo` without --site "
+            "for the packaged example site.",
+        )
+    if importlib.util.find_spec("material") is None:
+        raise PublishError(
+            "The documentation site uses the Material for MkDocs theme, which is not installed here.",
+            "In the checkout: pip install -e '.[demo,docs]'.",
+        )
+    return config
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:
     """GET ``url``: status, Content-Type and body."""
-    with urllib.request.urlopen(url, timeout=10) as resp:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never via a proxy
+    with opener.open(url, timeout=10) as resp:
         return int(resp.status), str(resp.headers.get("Content-Type", "")), resp.read()
 
 
-def run(echo: Echo, *, keep_serving: bool = False, port: int = 0) -> int:
+def run(echo: Echo, *, keep_serving: bool = False, port: int = 0, site: str = "example") -> int:
     """The demo. Returns the exit code; raises PublishError with a fix on failure."""
+    if site not in SITES:
+        raise PublishError(f"Unknown demo site {site!r}.", f"Pass --site with one of: {', '.join(SITES)}.")
+    docs_config = checkout_docs() if site == "docs" else None  # fail before starting anything
     with contextlib.ExitStack() as stack:
         echo("Starting a local S3 + STS server (moto) on 127.0.0.1 ...")
-        moto_url = stack.enter_context(moto_server())
+        server = start_moto()
+        stack.callback(server.stop)
+        moto_url = server.url
         echo(f"  development account {DEV_ACCOUNT} (the CI job's keys), documents account {DOCS_ACCOUNT}")
         s3 = docs_account_s3(moto_url)
         s3.create_bucket(Bucket=BUCKET)
         echo(f"  created bucket s3://{BUCKET} in the documents account {DOCS_ACCOUNT}")
 
         try:
-            front = make_front(s3, BUCKET, port=port)
+            front = WebFront(s3, BUCKET, port=port).start()
         except OSError as exc:
             raise PublishError(
                 f"Cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}.", "Pick another --port, or leave it out."
             ) from None
-        stack.callback(front.server_close)
-        site_url = f"http://127.0.0.1:{front.server_address[1]}/"
+        stack.callback(front.close)
+        site_url = front.url
 
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="s3xa-demo-")))
-        project = copy_demo_site(work / "example-site")
+        if docs_config is not None:
+            config, what = docs_config, f"this project's documentation site ({docs_config})"
+        else:
+            config, what = copy_demo_site(work / "example-site") / "mkdocs.yml", "the example site"
         report = work / "report.json"
-        echo(f"Building the example site with `mkdocs build`; the plugin publishes it as {ROLE_ARN}:")
+        echo(f"Building {what} with `mkdocs build`; the plugin publishes it as {ROLE_ARN}:")
         build = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(work / "site")],
+            [sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(work / "site")],
             env=job_env(moto_url, site_url, report),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -282,16 +214,14 @@ def run(echo: Echo, *, keep_serving: bool = False, port: int = 0) -> int:
             "with reasons."
         )
 
-        thread = threading.Thread(target=front.serve_forever, name="s3xa-demo-front", daemon=True)
-        thread.start()
-        stack.callback(front.shutdown)
         status, ctype, body = fetch(site_url)
-        if status != 200 or not ctype.startswith("text/html") or b"Example Docs" not in body:
+        if status != 200 or not ctype.startswith("text/html"):
             raise PublishError(f"The published home page did not come back as HTML: {status} {ctype}.")
         echo(f"Checked: GET {site_url} -> {status} {ctype} ({len(body)} bytes)")
         echo(f"Browse the published site at {site_url}")
         if not keep_serving:
-            echo("(exiting; run `mkdocs-s3-crossaccount demo --keep-serving` to keep it up)")
+            flag = " --site docs" if docs_config is not None else ""
+            echo(f"(exiting; run `mkdocs-s3-crossaccount demo{flag} --keep-serving` to keep it up)")
             return 0
         echo("Serving until Ctrl-C ...")
         _wait_for_stop()

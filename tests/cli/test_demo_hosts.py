@@ -28,6 +28,7 @@ def _fetch(url: str) -> tuple[int, str, bytes]:
 def test_demo_publishes_and_serves_until_ctrl_c(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_ACCESS_KEY_ID"] = "must-be-ignored-by-the-demo"  # the demo never uses the caller's AWS settings
+    env["AWS_PROFILE"] = "no-such-profile-here"  # not even an unknown profile
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdocs_s3_crossaccount", "demo", "--keep-serving"],
         cwd=tmp_path,  # any folder: the site comes from the package
@@ -62,6 +63,8 @@ def test_demo_publishes_and_serves_until_ctrl_c(tmp_path: Path) -> None:
         assert status == 200 and ctype.startswith("text/html") and b"Install" in body
         status, ctype, _ = _fetch(url + "css/extra.css")
         assert ctype.startswith("text/css")
+        with urllib.request.urlopen(url + "css/extra.css", timeout=10) as resp:  # the front passes it through
+            assert resp.headers.get("Cache-Control") == "public, max-age=3600"
         status, ctype, body = _fetch(url + "guide/caf%C3%A9-cr%C3%A8me/")
         assert status == 200 and ctype.startswith("text/html")
         status, _, _ = _fetch(url + "guide/install")  # redirected to the directory URL

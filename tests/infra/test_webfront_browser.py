@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 import http.client
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.support.browser import Browser
+from tests.support.browser import Browser, browser_unavailable_reason
 from tests.support.motoserver import DOCS_ACCOUNT_ID, MotoServer, docs_client
 from tests.support.webfront import WebFront
 
@@ -128,3 +129,38 @@ def test_wait_for_times_out(browser: Browser, front: WebFront) -> None:
     browser.open(front.url)
     with pytest.raises(TimeoutError):
         browser.wait_for("window.neverSet", timeout=0.3)
+
+
+def test_browser_tests_skip_when_the_driver_or_the_browser_is_missing(tmp_path: Path) -> None:
+    chromium = tmp_path / "chromium"
+    chromium.write_text("#!/bin/sh\n")
+    driver = tmp_path / "chromedriver"
+    reason = browser_unavailable_reason(chromium, driver)
+    assert reason is not None and "chromedriver" in reason and "apt-get install" in reason
+    reason = browser_unavailable_reason(tmp_path / "no-chromium", driver)
+    assert reason is not None and "chromium" in reason
+    with pytest.raises(pytest.skip.Exception, match="chromedriver"):
+        _skip_for(chromium, driver)
+
+
+def _skip_for(chromium: Path, driver: Path) -> None:
+    reason = browser_unavailable_reason(chromium, driver)
+    if reason:
+        pytest.skip(reason)
+
+
+def test_front_serves_the_error_document_and_passes_cache_control(site: Any) -> None:
+    site.put_object(Bucket=BUCKET, Key="docs/404.html", Body=page("Lost"), ContentType="text/html; charset=utf-8")
+    site.put_object(
+        Bucket=BUCKET,
+        Key="docs/assets/cached.css",
+        Body=CSS,
+        ContentType="text/css",
+        CacheControl="public, max-age=31536000, immutable",
+    )
+    with WebFront(site, BUCKET, prefix="docs/") as web:
+        status, headers, body = fetch(web, "/no/such/page/")
+        assert status == 404 and b"<title>Lost</title>" in body
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        status, headers, _ = fetch(web, "/assets/cached.css")
+        assert status == 200 and headers["cache-control"] == "public, max-age=31536000, immutable"

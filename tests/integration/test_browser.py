@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import BUCKET, EXAMPLE_SITE, Accounts
 from tests.integration.test_mkdocs_e2e import build, job_env
-from tests.support.browser import Browser, browser_unavailable_reason, start_browser
+from tests.support.browser import Browser, start_browser
+from tests.support.fixtures import skip_without_browser
 from tests.support.webfront import WebFront
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
@@ -20,9 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    reason = browser_unavailable_reason()
-    if reason and "chromium missing" in reason.lower():
-        pytest.skip(reason)
+    skip_without_browser()
     instance = start_browser()
     try:
         yield instance

@@ -200,7 +200,7 @@ def _foreign_lock(store: Store) -> str:
 
 
 def test_a_held_lock_stops_a_second_publisher_where_the_server_honours_if_none_match(
-    tmp_path: Path, store: Store
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     site = make_site(tmp_path / "site", SITE)
     lock_key = _foreign_lock(store)
@@ -212,10 +212,11 @@ def test_a_held_lock_stops_a_second_publisher_where_the_server_honours_if_none_m
         assert site_keys(store) == {}
         assert b"other-job" in body(store, lock_key)  # the holder's lock is untouched
     else:
-        # rclone serve s3 ignores If-None-Match: the conditional write replaces the other job's
-        # lock and the publish goes ahead (issue 10 item 4 is to detect this and refuse or warn).
+        # rclone serve s3 ignores If-None-Match: the probe finds it, the publish says so loudly and
+        # goes on without a lock (the documented fallback, the mode of lock: false)
         result = publish(site, store.settings())
         assert len(result.uploaded) == len(SITE)
+        assert "NO PUBLISH LOCK" in caplog.text
         assert lock_key not in bucket_objects(store.client(), store.bucket, f"{PREFIX}/")
 
 

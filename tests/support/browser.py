@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
 CHROMIUM_FLAGS: tuple[str, ...] = (
     "--headless",
     "--no-sandbox",
@@ -40,7 +40,11 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
 
 
 def browser_unavailable_reason(chromium: Path = CHROMIUM, chromedriver: Path = CHROMEDRIVER) -> str | None:
-    """Why a browser cannot be started here, or ``None`` if it can."""
+    """Why a browser cannot be started here, or ``None`` if it can.
+
+    Browser tests skip with this reason: Chromium, its driver and selenium are all needed, and a
+    machine with only one of the two Debian packages skips rather than erroring.
+    """
     if not chromium.exists():
         return f"{chromium} missing: apt-get install -y chromium chromium-driver"
     if not chromedriver.exists():

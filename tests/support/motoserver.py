@@ -1,4 +1,5 @@
-"""Run a real ``moto`` server process for tests and build boto3 clients for it.
+"""The moto server for tests (the process launcher is ``mkdocs_s3_crossaccount.demo.motoserver``,
+shared with the demo) and boto3 clients for it.
 
 Two accounts take part in every publish test:
 
@@ -40,29 +41,40 @@ manager does).
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import math
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-DEV_ACCOUNT_ID = "123456789012"
-DOCS_ACCOUNT_ID = "222222222222"
-DOCS_ROLE_ARN = f"arn:aws:iam::{DOCS_ACCOUNT_ID}:role/docs-publisher"
-REGION = "us-east-1"
-HOST = "127.0.0.1"
+# One launcher for the demo and the tests: the process part lives in the package.
+from mkdocs_s3_crossaccount.demo.motoserver import (
+    DEV_ACCOUNT_ID,
+    DOCS_ACCOUNT_ID,
+    DOCS_ROLE_ARN,
+    HOST,
+    REGION,
+    MotoServer,
+    free_port,
+    moto_server,
+    start_moto_server,
+)
+
+__all__ = [
+    "DEV_ACCOUNT_ID",
+    "DEV_CREDENTIALS",
+    "DOCS_ACCOUNT_ID",
+    "DOCS_ROLE_ARN",
+    "HOST",
+    "REGION",
+    "Credentials",
+    "MotoServer",
+    "free_port",
+    "moto_server",
+    "start_moto_server",
+]
 
 
 @dataclass(frozen=True)
@@ -85,183 +97,6 @@ class Credentials:
 
 #: Obviously fake keys; moto maps unknown keys to the dev account.
 DEV_CREDENTIALS = Credentials("testing-dev-access-key", "testing-dev-secret-key")
-
-
-def free_port(host: str = HOST) -> int:
-    """Return a TCP port that was free on ``host`` a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _request(
-    url_host: str,
-    port: int,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    timeout: float = 10.0,
-) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(url_host, port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
-
-
-class MotoServer:
-    """A ``moto_server`` child process bound to ``127.0.0.1:port``."""
-
-    def __init__(self, port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
-        self.host = HOST
-        self.port = port
-        self.process = process
-        self.log_path = log_path
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def __repr__(self) -> str:
-        return f"MotoServer(url={self.url!r}, pid={self.process.pid})"
-
-    def is_running(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, max_bytes: int = 4000) -> str:
-        try:
-            data = self.log_path.read_bytes()
-        except OSError:
-            return ""
-        return data[-max_bytes:].decode("utf-8", "replace")
-
-    def _post(self, path: str, body: bytes | None = None) -> bytes:
-        status, data = _request(self.host, self.port, "POST", path, body)
-        if status != 200:
-            raise RuntimeError(f"moto {path} answered {status}: {data[:500]!r}")
-        return data
-
-    def reset(self) -> None:
-        """Drop all state of all services (``POST /moto-api/reset``)."""
-        self._post("/moto-api/reset")
-
-    def set_unauthenticated_requests(self, count: float) -> None:
-        """Let the next ``count`` requests skip IAM checks, then enforce IAM.
-
-        ``0`` enforces from now on, ``math.inf`` turns auth checks off (moto's
-        default).
-        """
-        body = "inf" if math.isinf(count) else str(int(count))
-        self._post("/moto-api/reset-auth", body.encode())
-
-    def enforce_auth(self) -> None:
-        self.set_unauthenticated_requests(0)
-
-    def disable_auth(self) -> None:
-        self.set_unauthenticated_requests(math.inf)
-
-    @contextlib.contextmanager
-    def auth_enforced(self) -> Iterator[MotoServer]:
-        """Enforce IAM auth inside the ``with`` block, off again afterwards."""
-        self.enforce_auth()
-        try:
-            yield self
-        finally:
-            self.disable_auth()
-
-    def stop(self, timeout: float = 10.0, *, keep_log: bool = False) -> None:
-        """Terminate (then kill) the process; delete its log unless ``keep_log``."""
-        try:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(timeout)
-        finally:
-            if not keep_log:
-                self.log_path.unlink(missing_ok=True)
-
-
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])  # so `-m tests.support...` launchers import
-
-
-def _moto_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # These would pin every request to one account and defeat AssumeRole.
-    env.pop("MOTO_ACCOUNT_ID", None)
-    env.pop("MOTO_PORT", None)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def start_moto_server(
-    port: int | None = None,
-    *,
-    startup_timeout: float = 30.0,
-    log_dir: Path | None = None,
-    attempts: int = 3,
-    module: str = "moto.server",
-) -> MotoServer:
-    """Start ``python -m moto.server -H 127.0.0.1 -p PORT`` and wait until it answers.
-
-    ``module`` runs another launcher with the same arguments instead (e.g.
-    ``tests.support.moto_cloudfront_ext``: moto extended for CloudFront Functions).
-
-    With ``port=None`` a free port is picked (retried ``attempts`` times if the
-    port is taken before moto binds it). Output goes to a log file, never to a
-    pipe that could fill up. The caller must call :meth:`MotoServer.stop`.
-    """
-    last_error = ""
-    for _ in range(max(1, attempts)):
-        chosen = port if port is not None else free_port()
-        log_fd, log_name = tempfile.mkstemp(
-            prefix=f"moto-{chosen}-", suffix=".log", dir=str(log_dir) if log_dir else None
-        )
-        log_path = Path(log_name)
-        with os.fdopen(log_fd, "wb") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", module, "-H", HOST, "-p", str(chosen)],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=_moto_env(),
-                cwd=_REPO_ROOT,
-                start_new_session=True,
-            )
-        server = MotoServer(chosen, process, log_path)
-        deadline = time.monotonic() + startup_timeout
-        try:
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    break
-                try:
-                    _request(HOST, chosen, "GET", "/moto-api/data.json", timeout=2.0)
-                    return server
-                except OSError:
-                    time.sleep(0.1)
-            last_error = server.log_tail()
-            server.stop()
-        except BaseException:
-            server.stop()
-            raise
-        if port is not None:
-            break
-    raise RuntimeError(f"moto server did not start; log tail:\n{last_error}")
-
-
-@contextlib.contextmanager
-def moto_server(port: int | None = None, **kwargs: Any) -> Iterator[MotoServer]:
-    """Context manager: a running moto server, stopped (killed if needed) on exit."""
-    server = start_moto_server(port, **kwargs)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # --- clients ---------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The docs say exactly what `lock: false` risks (issue 10, item 15): the option's own doc text and the
-README's reliability section name each risk and what still holds."""
+docs site's reliability page name each risk and what still holds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import mkdocs_s3_crossaccount
 
 PACKAGE = Path(mkdocs_s3_crossaccount.__file__).parent
-README = PACKAGE.parent / "README.md"
+RELIABILITY = PACKAGE.parent / "docs" / "pages" / "reliability.md"
 
 RISKS = ("mix of both builds", "missing", "unmanaged", "outside the prefix", "resource_group")
 
@@ -30,8 +30,8 @@ def test_the_lock_options_doc_says_what_lock_false_risks() -> None:
     assert any(all(risk in doc for risk in RISKS) for doc in docs), docs
 
 
-def test_the_readme_says_what_lock_false_risks() -> None:
-    text = " ".join(README.read_text(encoding="utf-8").split())
+def test_the_reliability_page_says_what_lock_false_risks() -> None:
+    text = " ".join(RELIABILITY.read_text(encoding="utf-8").split())
     assert "What `lock: false` risks" in text
     for risk in (*RISKS, "deleted them as stale", "NO PUBLISH LOCK"):
         assert risk in text, risk
