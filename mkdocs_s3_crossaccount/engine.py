@@ -159,15 +159,22 @@ def _plan_and_apply(
 
     recorder = EtagRecorder()
     with recorder.attached(s3):
-        done = upload_all(
-            s3,
-            settings.bucket,
-            ctx.owner,
-            plan,
-            ctx.identity.arn,
-            settings.concurrency,
-            progress_interval=progress_interval,
-        )
+        crt = _crt_transfer(settings, ctx, s3) if plan.uploads else None
+        if crt is None:
+            done = upload_all(
+                s3,
+                settings.bucket,
+                ctx.owner,
+                plan,
+                ctx.identity.arn,
+                settings.concurrency,
+                progress_interval=progress_interval,
+            )
+        else:
+            try:
+                done = _upload_through(crt, plan, recorder.etags, progress_interval)
+            finally:
+                crt.close()
         result.uploaded = [(u.file.key, str(u.reason), u.file.upload_size) for u in done]
         for u in done:
             log.debug("upload: %s (%s)", u.file.key, u.reason)
@@ -300,6 +307,49 @@ def _write_reports(result: PublishResult, settings: Settings) -> None:
     if settings.dotenv_file:
         write_dotenv(settings.dotenv_file, result)
         log.info("DOCS_URL written to %s (GitLab dotenv)", settings.dotenv_file)
+
+
+def _crt_transfer(settings: Settings, ctx: AwsContext, s3: Any) -> Any:
+    """The CRT transfer when settings.transfer resolves to it (interim, until S3Destination.use_transfer)."""
+    from mkdocs_s3_crossaccount.aws import crt_transfer
+    from mkdocs_s3_crossaccount.aws.legacy_transfer import UploadAllTransfer
+
+    fallback = UploadAllTransfer(s3, settings.bucket, ctx.owner, ctx.identity.arn, settings.concurrency)
+    crt = crt_transfer.crt_or_none(
+        settings.transfer,
+        s3=s3,
+        credentials=ctx.session.get_credentials(),
+        bucket=settings.bucket,
+        owner=ctx.owner,
+        identity_arn=ctx.identity.arn,
+        region=ctx.region,
+        concurrency=settings.concurrency,
+        fallback=fallback,
+    )
+    log.debug("transfer: %s", "crt" if crt is not None else "botocore")
+    return crt
+
+
+def _upload_through(transfer: Any, plan: Any, etags: dict[str, str], progress_interval: float) -> list[Any]:
+    """Upload phase by phase through a Transfer; the first failure stops the publish (nothing deleted)."""
+    from mkdocs_s3_crossaccount.aws.apply import Progress, _Ticker
+
+    progress = Progress(len(plan.uploads), plan.upload_bytes)
+    done: list[Any] = []
+    with _Ticker(progress, progress_interval):
+        for phase in plan.phases():
+            batch = transfer.upload_many(phase, lambda up: progress.add(up.file.upload_size))
+            done.extend(batch.done)
+            etags.update(batch.etags)
+            if batch.errors:
+                _, err = batch.errors[0]
+                more = f" ({len(batch.errors) - 1} more uploads failed)" if len(batch.errors) > 1 else ""
+                raise PublishError(
+                    f"{err.message.rstrip('.')}{more}. {len(done)} of {len(plan.uploads)} uploads had finished; "
+                    "nothing was deleted.",
+                    err.fix,
+                )
+    return done
 
 
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:

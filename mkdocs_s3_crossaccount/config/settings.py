@@ -154,6 +154,14 @@ def check_concurrency(value: int) -> None:
         raise SettingsError("concurrency", f"{value} must be between 1 and {CONCURRENCY_MAX}.")
 
 
+TRANSFERS = ("auto", "crt", "botocore")
+
+
+def check_transfer(value: str) -> None:
+    if value not in TRANSFERS:
+        raise SettingsError("transfer", f"{value!r} is not one of {', '.join(TRANSFERS)}.")
+
+
 def check_glob(option: str, pattern: str) -> None:
     try:
         compile_glob(pattern)
@@ -343,6 +351,7 @@ class Settings:
     content_types: Mapping[str, str] = field(default_factory=dict)
     dry_run: bool = False
     concurrency: int = 16
+    transfer: str = "auto"  # auto | crt | botocore: how uploads reach the bucket (aws/crt_transfer.py)
     lock: bool = True
     lock_timeout: int = 600
     # issue 4: ownership, headers, compression, CDN, redirects, scoped sessions
@@ -383,6 +392,7 @@ class Settings:
         check_non_negative("max_deletes", self.max_deletes)
         check_share("max_delete_share", self.max_delete_share)
         check_concurrency(self.concurrency)
+        check_transfer(self.transfer)
         check_non_negative("lock_timeout", self.lock_timeout)
         for pattern, ctype in self.content_types.items():
             check_glob("content_types", pattern)

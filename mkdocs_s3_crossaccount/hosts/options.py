@@ -112,6 +112,10 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Plan and print, change nothing."""
     concurrency = _Checked(int, rules.check_concurrency, default=16)
     """Parallel transfers (1-64)."""
+    transfer = _Checked(str, rules.check_transfer, default="auto")
+    """How uploads reach the bucket: crt (the AWS Common Runtime's native S3 client, awscrt: about
+    s5cmd's speed, a quarter of the CPU), botocore (pure Python), or auto: crt when awscrt is
+    installed and the server takes its requests (the first upload tells; else botocore)."""
     lock = c.Type(bool, default=True)
     """Take a lock object under the prefix (conditional write) so two publishes never interleave."""
     lock_timeout = _Checked(int, lambda v: rules.check_non_negative("lock_timeout", v), default=600)
@@ -196,6 +200,7 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
             content_types=dict(self.content_types),
             dry_run=self.dry_run,
             concurrency=self.concurrency,
+            transfer=self.transfer,
             lock=self.lock,
             lock_timeout=self.lock_timeout,
             delete_unmanaged=self.delete_unmanaged,
