@@ -188,8 +188,11 @@ def upload_all(
         if failed.is_set():
             raise _Skipped()
         body = _body(up)
+        # bytes, not a file: botocore adds `Expect: 100-continue` (one more round trip per
+        # object) to file-like bodies only; these are below the multipart threshold
         with open(body, "rb") if isinstance(body, str) else body as fh:
-            s3.put_object(Bucket=bucket, Key=up.file.key, Body=fh, **upload_args(up, owner))
+            data = fh.read()
+        s3.put_object(Bucket=bucket, Key=up.file.key, Body=data, **upload_args(up, owner))
 
     # a few requests queued per worker, not the whole site: memory stays flat at 10,000 files
     in_flight = threading.BoundedSemaphore(4 * concurrency)

@@ -69,6 +69,10 @@ class AwsContext:
             connect_timeout=10,
             read_timeout=60,
             tcp_keepalive=True,
+            # CRC32 on every PutObject costs CPU under the GIL and some S3-compatible stores reject
+            # it; MD5-based ETags are what we compare. Checksums the API requires are still sent.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         make: Any = self.session.client  # boto3-stubs overloads want a literal service name
         return make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
