@@ -1,4 +1,14 @@
-"""The engine: credentials -> local inventory -> remote listing + manifest -> plan -> apply -> CDN -> report."""
+"""The publish pipeline.
+
+``publish()`` connects (credentials, the destination, the CDN) and hands over to
+``publish_to()``, which reads as its stages, each a function of a few values returning a value:
+
+    lock -> listing (+ manifest) -> plan -> apply -> CDN -> manifest -> result -> reports
+
+Data flows one way. ``publish_to`` only speaks to the Destination and Cdn seams, so the unit
+tests run it against the in-memory destination. Follow-up failures (the CDN) are recorded in
+the result, the reports are written, and then the error is raised.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +17,46 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from mkdocs_s3_crossaccount.aws import cloudfront, diagnose, lock
-from mkdocs_s3_crossaccount.aws.apply import EtagRecorder, copy_all, delete_all, put_manifest, upload_all
-from mkdocs_s3_crossaccount.aws.remote import get_manifest, list_remote
+from mkdocs_s3_crossaccount.aws import crt_transfer
+from mkdocs_s3_crossaccount.aws.cloudfront import CdnLimits, CloudFrontCdn
+from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, Clock, _utcnow, connect
 from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core import lock
+from mkdocs_s3_crossaccount.core.apply import Applied, apply_plan
+from mkdocs_s3_crossaccount.core.cdn import Cdn, CdnOutcome
+from mkdocs_s3_crossaccount.core.destination import Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import HeaderRules
 from mkdocs_s3_crossaccount.core.inventory import LocalFile, scan
-from mkdocs_s3_crossaccount.core.keys import to_key
-from mkdocs_s3_crossaccount.core.manifest import (
-    MANIFEST_DIR,
-    MANIFEST_REL,
-    Manifest,
-    ManifestError,
-    deploy_info,
-    parse,
-    serialise,
-)
-from mkdocs_s3_crossaccount.core.model import RemoteObject
-from mkdocs_s3_crossaccount.core.plan import check_site, make_plan, manifest_objects
-from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_dotenv, write_report
+from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_info, serialise
+from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
+from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
+from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_reports
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One publish's fixed inputs, shared by every stage."""
+
+    site: str
+    settings: Settings
+    account: str  # the account the destination's identity acts in
+    region: str
+    clock: Clock = _utcnow
+    progress_interval: float = 10.0
+    generator: str | None = None  # the site generator's version (the host says which)
+    refreshes: Sequence[object] = ()  # role credentials fetched so far (1 + refreshes), live
+    started: float = field(default_factory=time.monotonic)
 
 
 def publish(
@@ -46,207 +66,245 @@ def publish(
     clock: Clock = _utcnow,
     progress_interval: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
+    generator: str | None = None,
 ) -> PublishResult:
     """Publish the built site in ``site_dir`` to ``settings.destination``.
 
     Raises PublishError (with a fix) on any failure; when it does, nothing was deleted and
-    objects already in the bucket are intact.
+    objects already in the bucket are intact. ``generator`` is the site generator's version
+    (recorded in the manifest; default: the installed MkDocs or ProperDocs).
     """
     started = time.monotonic()
     _limit_malloc_arenas()
     site = os.fspath(site_dir)
-    rules = HeaderRules.from_options(settings.cache_control, settings.gzip, settings.kms_key_arn)
-    # Hash the site while the role is assumed and the bucket listed.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3xa-scan") as pool:
-        local_future = pool.submit(
-            scan,
+    with _scanning(site, settings) as local:  # hash the site while the role is assumed and the bucket listed
+        ctx = connect(settings, clock=clock)
+        dest = s3_destination(ctx, settings)
+        run = Run(
             site,
-            settings.prefix,
-            settings.content_types,
-            header_rules=rules,
-            detect_redirects=settings.redirects,
+            settings,
+            ctx.identity.account,
+            ctx.region,
+            clock,
+            progress_interval,
+            generator or _generator_version(),
+            ctx.refreshes,
+            started,
         )
         try:
-            ctx = connect(settings, clock=clock)
-            s3 = s3_client(ctx, settings)
-            held = None
-            if settings.lock and not settings.dry_run:
-                held = lock.acquire(
-                    s3, settings.bucket, settings.prefix, ctx.owner, ctx.identity.arn, settings.lock_timeout
-                )
-        except BaseException:
-            local_future.cancel()
-            raise
-        try:
-            # listed under the lock: no other publish changes the prefix between plan and apply
-            remote = _list(s3, ctx, settings)
-            manifest_key = to_key(settings.prefix, MANIFEST_REL)
-            manifest = _load_manifest(s3, ctx, settings, remote, manifest_key)
-            local = local_future.result()
-            return _plan_and_apply(
-                site, settings, ctx, s3, local, remote, manifest, manifest_key, started, progress_interval, clock, sleep
-            )
+            return publish_to(dest, local, run, cloudfront_cdn(ctx, settings, sleep))
         finally:
-            lock.release(s3, held)
+            dest.close()
 
 
-def _plan_and_apply(
-    site: str,
-    settings: Settings,
-    ctx: AwsContext,
-    s3: Any,
-    local: list[LocalFile],
-    remote: dict[str, RemoteObject],
-    manifest: Manifest | None,
-    manifest_key: str,
-    started: float,
-    progress_interval: float,
-    clock: Clock,
-    sleep: Callable[[float], None],
-) -> PublishResult:
-    check_site(local, settings.delete, site)
-    plan = make_plan(
-        local,
-        remote,
+def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run, cdn: Cdn | None) -> PublishResult:
+    """The pipeline after connecting: everything it does to the bucket goes through ``dest``."""
+    settings = run.settings
+    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run):
+        # listed under the lock: no other publish changes the prefix between plan and apply
+        listing = read_listing(dest)
+        files = local()
+        plan = plan_publish(files, listing, run)
+        result = new_result(dest, plan, run)
+        if cdn is not None:
+            pending = listing.manifest.pending_invalidation if listing.manifest else ()
+            result.invalidation_paths = cdn.paths(plan.changed_rels(), pending)
+        if settings.dry_run:
+            return dry_run(result, plan, run, cdn)
+        if plan.refusal:
+            raise PublishError(plan.refusal)
+        applied = apply_plan(dest, plan, run.progress_interval)
+        record_applied(result, applied)
+        outcome = invalidate(cdn, result.invalidation_paths, plan)
+        wait_for_cdn(cdn, outcome, settings)
+        record_cdn(result, outcome)
+        result.manifest_written = write_manifest(dest, plan, applied, outcome, listing.manifest, run)
+    return finish(result, run, outcome)
+
+
+def inventory(site: str, settings: Settings) -> list[LocalFile]:
+    """The local walk: every file of the site, hashed, with its headers and body decided."""
+    rules = HeaderRules.from_options(settings.cache_control, settings.gzip, settings.kms_key_arn)
+    return scan(site, settings.prefix, settings.content_types, header_rules=rules, detect_redirects=settings.redirects)
+
+
+@contextmanager
+def _scanning(site: str, settings: Settings) -> Iterator[Callable[[], list[LocalFile]]]:
+    """The local inventory, computed in the background; yields the call that waits for it."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3xa-scan") as pool:
+        future = pool.submit(inventory, site, settings)
+        try:
+            yield future.result
+        except BaseException:
+            future.cancel()
+            raise
+
+
+def s3_destination(ctx: AwsContext, settings: Settings) -> S3Destination:
+    """The bucket prefix as the role sees it, with the transfer path ``settings.transfer`` picks."""
+    dest = S3Destination(
+        s3_client(ctx, settings), settings.bucket, settings.prefix, ctx, concurrency=settings.concurrency
+    )
+    crt_transfer.attach(
+        dest,
+        settings.transfer,
+        credentials=ctx.session.get_credentials(),
+        region=ctx.region,
+        concurrency=settings.concurrency,
+    )
+    return dest
+
+
+def s3_client(ctx: AwsContext, settings: Settings) -> Any:
+    # the pool must fit every concurrent request (small puts and multipart parts run side by side)
+    """The target account's S3 client, its pool sized to the concurrency."""
+    return ctx.client("s3", max_pool_connections=2 * settings.concurrency + 4, endpoint_url=settings.endpoint_url)
+
+
+def cloudfront_cdn(ctx: AwsContext, settings: Settings, sleep: Callable[[float], None]) -> CloudFrontCdn | None:
+    """The distribution to invalidate, if one is configured."""
+    if not settings.cloudfront_distribution_id:
+        return None
+    limits = CdnLimits(settings.invalidation_max_paths, settings.invalidation_timeout)
+    return CloudFrontCdn(ctx.client("cloudfront"), settings.cloudfront_distribution_id, settings.prefix, limits, sleep)
+
+
+# --- stages --------------------------------------------------------------------------
+
+
+def plan_publish(local: list[LocalFile], listing: Listing, run: Run) -> Plan:
+    """The pure diff of the site against the bucket, with the guards applied."""
+    settings = run.settings
+    check_site(local, settings.delete, run.site)
+    rules = PlanRules(
         delete=settings.delete,
         max_deletes=settings.max_deletes,
         max_delete_share=settings.max_delete_share,
-        manifest=manifest,
         delete_unmanaged=settings.delete_unmanaged,
-        keep=settings.keep,
+        keep=tuple(settings.keep),
         retain_deploys=settings.retain_deploys,
         force=settings.force,
     )
+    plan = make_plan(local, listing.remote, listing.manifest, rules)
     if plan.unmanaged_left:
         log.info(
             "Left %d object(s) under %s alone: no publish recorded them in the manifest%s. "
             "Set delete_unmanaged: true to remove objects that are not part of the site.",
             plan.unmanaged_left,
             settings.destination,
-            " (there is none yet)" if manifest is None else "",
+            " (there is none yet)" if listing.manifest is None else "",
         )
-    pending = manifest.pending_invalidation if manifest else ()
-    paths = (
-        cloudfront.plan_invalidation(settings.prefix, plan.changed_rels(), settings.invalidation_max_paths, pending)
-        if settings.cloudfront_distribution_id
-        else []
-    )
+    return plan
+
+
+def new_result(dest: Destination, plan: Plan, run: Run) -> PublishResult:
+    """The result before anything is applied."""
+    settings = run.settings
     result = PublishResult(
         destination=settings.destination,
         bucket=settings.bucket,
         prefix=settings.prefix,
-        identity_arn=ctx.identity.arn,
-        account=ctx.identity.account,
+        identity_arn=dest.identity_arn,
+        account=run.account,
         role_arn=settings.role_arn,
         dry_run=settings.dry_run,
         plan=plan,
-        invalidation_paths=paths,
-        region=ctx.region,
+        region=run.region,
     )
     if settings.site_url_template:
-        result.site_url = site_url(settings.site_url_template, settings.bucket, settings.prefix, ctx.region)
-    if settings.dry_run:
-        for line in plan_lines(plan, settings.bucket):
-            log.info("%s", line)
-        for path in paths:
-            log.info("(dryrun) invalidate: %s on %s", path, settings.cloudfront_distribution_id)
-        result.seconds = time.monotonic() - started
-        log.info("%s", result.summary())
-        _write_reports(result, settings)
-        return result
-    if plan.refusal:
-        raise PublishError(plan.refusal)
-
-    recorder = EtagRecorder()
-    with recorder.attached(s3):
-        crt = _crt_transfer(settings, ctx, s3) if plan.uploads else None
-        if crt is None:
-            done = upload_all(
-                s3,
-                settings.bucket,
-                ctx.owner,
-                plan,
-                ctx.identity.arn,
-                settings.concurrency,
-                progress_interval=progress_interval,
-            )
-        else:
-            try:
-                done = _upload_through(crt, plan, recorder.etags, progress_interval)
-            finally:
-                crt.close()
-        result.uploaded = [(u.file.key, str(u.reason), u.file.upload_size) for u in done]
-        for u in done:
-            log.debug("upload: %s (%s)", u.file.key, u.reason)
-        copied = copy_all(s3, settings.bucket, ctx.owner, plan.copies, ctx.identity.arn, settings.concurrency)
-    result.copied = sorted(copied)
-    for key in result.copied:
-        log.debug("headers: %s", key)
-    if plan.deletes:
-        result.deleted = delete_all(s3, settings.bucket, ctx.owner, plan.deletes, ctx.identity.arn)
-        for key in result.deleted:
-            log.debug("delete: %s", key)
-
-    # CloudFront first, then the manifest: a failed invalidation is recorded in the manifest
-    # and retried by the next publish, which would otherwise see nothing changed.
-    invalidation_error: PublishError | None = None
-    cf: Any = None
-    if paths and settings.cloudfront_distribution_id:
-        cf = ctx.client("cloudfront")
-        try:
-            inv = cloudfront.invalidate(
-                cf, settings.cloudfront_distribution_id, paths, salt=f"{plan.deploy}-{int(time.time())}", sleep=sleep
-            )
-            result.invalidation_ids = inv.ids
-        except PublishError as exc:
-            invalidation_error = exc
-
-    objects = manifest_objects(plan, {**recorder.etags, **copied}, manifest)
-    still_pending = tuple(paths) if invalidation_error else ()
-    if plan.changes or manifest is None or dict(manifest.objects) != objects or tuple(pending) != still_pending:
-        new = Manifest(
-            objects=objects,
-            deploy=deploy_info(
-                plan.deploy,
-                clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                _version("mkdocs-s3-crossaccount") or "unknown",
-                _version("mkdocs") or _version("properdocs"),
-                settings.role_arn,
-                ctx.identity.arn,
-                os.environ,
-            ),
-            pending_invalidation=still_pending,
-        )
-        put_manifest(
-            s3, settings.bucket, manifest_key, ctx.owner, serialise(new), ctx.identity.arn, settings.kms_key_arn
-        )
-        result.manifest_written = True
-
-    if invalidation_error:
-        raise PublishError(
-            f"The site was published, but the CloudFront invalidation failed: {invalidation_error.message} "
-            "The paths are kept in the manifest and invalidated by the next publish.",
-            invalidation_error.fix,
-        )
-    if cf is not None and settings.invalidation_wait and result.invalidation_ids:
-        assert settings.cloudfront_distribution_id
-        if not cloudfront.wait(
-            cf,
-            settings.cloudfront_distribution_id,
-            result.invalidation_ids,
-            timeout=settings.invalidation_timeout,
-            sleep=sleep,
-        ):
-            raise PublishError(
-                f"The site was published, but CloudFront had not completed invalidation "
-                f"{', '.join(result.invalidation_ids)} after {settings.invalidation_timeout} s.",
-                "Raise invalidation_timeout, or set invalidation_wait: false (the invalidation still finishes).",
-            )
-    result.seconds = time.monotonic() - started
-    result.role_sessions = len(ctx.refreshes)
-    log.info("%s", result.summary())
-    _write_reports(result, settings)
+        result.site_url = site_url(settings.site_url_template, settings.bucket, settings.prefix, run.region)
     return result
+
+
+def dry_run(result: PublishResult, plan: Plan, run: Run, cdn: Cdn | None) -> PublishResult:
+    """Print the plan, write the reports, change nothing."""
+    for line in plan_lines(plan, run.settings.bucket):
+        log.info("%s", line)
+    for path in result.invalidation_paths:
+        log.info("(dryrun) invalidate: %s on %s", path, cdn.name if cdn else "the CDN")
+    result.seconds = time.monotonic() - run.started
+    log.info("%s", result.summary())
+    write_reports(result, run.settings.report_file, run.settings.dotenv_file)
+    return result
+
+
+def record_applied(result: PublishResult, applied: Applied) -> None:
+    """Copy what the apply stage did into the result."""
+    result.uploaded = [(u.file.key, str(u.reason), u.file.upload_size) for u in applied.uploaded]
+    result.copied = sorted(applied.copied)
+    result.deleted = list(applied.deleted)
+    result.retries = applied.retries
+
+
+def invalidate(cdn: Cdn | None, paths: list[str], plan: Plan) -> CdnOutcome:
+    """Invalidate the changed paths (then wait, if asked); a failure is kept in the outcome, not raised."""
+    outcome = CdnOutcome(paths=list(paths))
+    if cdn is None or not paths:
+        return outcome
+    try:
+        outcome.ids = cdn.invalidate(paths, salt=f"{plan.deploy}-{int(time.time())}")
+    except PublishError as exc:
+        outcome.error = PublishError(
+            f"The site was published, but the CloudFront invalidation failed: {exc.message} "
+            "The paths are kept in the manifest and invalidated by the next publish.",
+            exc.fix,
+        )
+    return outcome
+
+
+def wait_for_cdn(cdn: Cdn | None, outcome: CdnOutcome, settings: Settings) -> None:
+    """With invalidation_wait, wait for the invalidations; a timeout is kept in the outcome."""
+    if cdn is None or outcome.error or not outcome.ids or not settings.invalidation_wait:
+        return
+    try:
+        completed = cdn.wait(outcome.ids)
+    except PublishError as exc:
+        outcome.timed_out = exc
+        return
+    if not completed:
+        outcome.timed_out = PublishError(
+            f"The site was published, but CloudFront had not completed invalidation "
+            f"{', '.join(outcome.ids)} after {settings.invalidation_timeout} s.",
+            "Raise invalidation_timeout, or set invalidation_wait: false (the invalidation still finishes).",
+        )
+
+
+def record_cdn(result: PublishResult, outcome: CdnOutcome) -> None:
+    """Copy the invalidation ids into the result."""
+    result.invalidation_ids = list(outcome.ids)
+
+
+def write_manifest(
+    dest: Destination, plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run
+) -> bool:
+    """Record what this publisher now owns (last: after uploads, deletes and the CDN). True if written."""
+    objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest)
+    pending = manifest.pending_invalidation if manifest else ()
+    unchanged = manifest is not None and dict(manifest.objects) == objects and tuple(pending) == outcome.pending
+    if not plan.changes and unchanged:
+        return False
+    publisher = Publisher(
+        _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, dest.identity_arn
+    )
+    deploy = deploy_info(plan.deploy, run.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
+    new = Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
+    save_manifest(dest, serialise(new), run.settings.kms_key_arn)
+    return True
+
+
+def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResult:
+    """Summary and reports; then the follow-up failure, if any, is raised."""
+    result.followup_error = outcome.failure
+    result.seconds = time.monotonic() - run.started
+    result.role_sessions = len(run.refreshes)
+    log.info("%s", result.summary())
+    write_reports(result, run.settings.report_file, run.settings.dotenv_file)
+    if outcome.failure is not None:
+        raise outcome.failure
+    return result
+
+
+# --- process-level details -----------------------------------------------------------
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:
@@ -272,93 +330,6 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _load_manifest(
-    s3: Any, ctx: AwsContext, settings: Settings, remote: dict[str, RemoteObject], key: str
-) -> Manifest | None:
-    """Take the manifest (and anything else under its folder) out of the listing and read it."""
-    listed = remote.pop(MANIFEST_REL, None)
-    for rel in [r for r in remote if r.startswith(MANIFEST_DIR + "/")]:
-        del remote[rel]
-    if listed is None:
-        return None
-    data = get_manifest(s3, settings.bucket, key, ctx.owner, ctx.identity.arn)
-    if data is None:
-        return None
-    try:
-        return parse(data)
-    except ManifestError as exc:
-        log.warning(
-            "The deploy manifest s3://%s/%s is unusable (%s). This publish compares objects by ETag, "
-            "re-applies headers, deletes only with delete_unmanaged, and writes a new manifest.",
-            settings.bucket,
-            key,
-            exc,
-        )
-        return None
-
-
-def _write_reports(result: PublishResult, settings: Settings) -> None:
-    """report_file and dotenv_file, for the plugin and the CLI alike."""
-    if result.site_url:
-        log.info("Site URL: %s", result.site_url)
-    if settings.report_file:
-        write_report(settings.report_file, result)
-        log.info("Report written to %s", settings.report_file)
-    if settings.dotenv_file:
-        write_dotenv(settings.dotenv_file, result)
-        log.info("DOCS_URL written to %s (GitLab dotenv)", settings.dotenv_file)
-
-
-def _crt_transfer(settings: Settings, ctx: AwsContext, s3: Any) -> Any:
-    """The CRT transfer when settings.transfer resolves to it (interim, until S3Destination.use_transfer)."""
-    from mkdocs_s3_crossaccount.aws import crt_transfer
-    from mkdocs_s3_crossaccount.aws.legacy_transfer import UploadAllTransfer
-
-    fallback = UploadAllTransfer(s3, settings.bucket, ctx.owner, ctx.identity.arn, settings.concurrency)
-    crt = crt_transfer.crt_or_none(
-        settings.transfer,
-        s3=s3,
-        credentials=ctx.session.get_credentials(),
-        bucket=settings.bucket,
-        owner=ctx.owner,
-        identity_arn=ctx.identity.arn,
-        region=ctx.region,
-        concurrency=settings.concurrency,
-        fallback=fallback,
-    )
-    log.debug("transfer: %s", "crt" if crt is not None else "botocore")
-    return crt
-
-
-def _upload_through(transfer: Any, plan: Any, etags: dict[str, str], progress_interval: float) -> list[Any]:
-    """Upload phase by phase through a Transfer; the first failure stops the publish (nothing deleted)."""
-    from mkdocs_s3_crossaccount.aws.apply import Progress, _Ticker
-
-    progress = Progress(len(plan.uploads), plan.upload_bytes)
-    done: list[Any] = []
-    with _Ticker(progress, progress_interval):
-        for phase in plan.phases():
-            batch = transfer.upload_many(phase, lambda up: progress.add(up.file.upload_size))
-            done.extend(batch.done)
-            etags.update(batch.etags)
-            if batch.errors:
-                _, err = batch.errors[0]
-                more = f" ({len(batch.errors) - 1} more uploads failed)" if len(batch.errors) > 1 else ""
-                raise PublishError(
-                    f"{err.message.rstrip('.')}{more}. {len(done)} of {len(plan.uploads)} uploads had finished; "
-                    "nothing was deleted.",
-                    err.fix,
-                )
-    return done
-
-
-def s3_client(ctx: AwsContext, settings: Settings) -> Any:
-    # the pool must fit every concurrent request (small puts and multipart parts run side by side)
-    return ctx.client("s3", max_pool_connections=2 * settings.concurrency + 4, endpoint_url=settings.endpoint_url)
-
-
-def _list(s3: Any, ctx: AwsContext, settings: Settings) -> dict[str, RemoteObject]:
-    try:
-        return list_remote(s3, settings.bucket, settings.prefix, ctx.owner)
-    except (ClientError, BotoCoreError) as exc:
-        raise diagnose.bucket_failed(exc, settings.bucket, ctx.owner, ctx.identity.arn, "list") from exc
+def _generator_version() -> str | None:
+    """The installed site generator, when the caller did not say (the CLI publishing a built site)."""
+    return _version("mkdocs") or _version("properdocs")

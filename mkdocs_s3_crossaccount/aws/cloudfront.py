@@ -47,6 +47,7 @@ def paths_for(prefix: str, rels: Iterable[str]) -> list[str]:
 
 
 def wildcard(prefix: str) -> str:
+    """The one path that invalidates everything under the prefix."""
     return encode("/" + (prefix + "/" if prefix else "")) + "*"
 
 
@@ -78,6 +79,7 @@ def batches(paths: Sequence[str]) -> list[list[str]]:
 
 
 def caller_reference(paths: Sequence[str], salt: str) -> str:
+    """A CallerReference unique to these paths and this publish (CloudFront dedupes on it)."""
     digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
     return f"mkdocs-s3xa-{salt}-{digest}"
 
@@ -89,6 +91,8 @@ def is_completed(status: str) -> bool:
 
 @dataclass
 class InvalidationResult:
+    """The invalidations created for one publish."""
+
     ids: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     completed: bool = False
@@ -162,32 +166,6 @@ def invalidate(
     return result
 
 
-def wait(
-    cloudfront: Any,
-    distribution_id: str,
-    ids: Sequence[str],
-    *,
-    timeout: float,
-    interval: float = 10.0,
-    sleep: Sleep = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> bool:
-    """Poll GetInvalidation until every id is completed (True) or ``timeout`` passes (False).
-
-    Our own loop, not botocore's waiter: that one matches 'Completed' exactly, which moto
-    (and so every test) spells 'COMPLETED'.
-    """
-
-    def status(inv_id: str) -> str:
-        try:
-            resp = cloudfront.get_invalidation(DistributionId=distribution_id, Id=inv_id)
-        except (ClientError, BotoCoreError) as exc:
-            raise invalidation_failed(exc, distribution_id) from exc
-        return str(resp["Invalidation"].get("Status", ""))
-
-    return poll_until_completed(status, ids, timeout=timeout, interval=interval, sleep=sleep, clock=clock)
-
-
 def poll_until_completed(
     status: Callable[[str], str],
     ids: Sequence[str],
@@ -211,6 +189,7 @@ def poll_until_completed(
 
 
 def invalidation_failed(exc: BaseException, distribution_id: str) -> PublishError:
+    """A CloudFront error as the fix to apply (the id, the permission, the wait)."""
     code = diagnose.code_of(exc)
     if code == "NoSuchDistribution":
         return PublishError(
@@ -231,3 +210,55 @@ def invalidation_failed(exc: BaseException, distribution_id: str) -> PublishErro
             "Wait for running invalidations to finish, or lower invalidation_max_paths so a wildcard is used.",
         )
     return diagnose.unexpected(exc, f"invalidating CloudFront distribution {distribution_id}")
+
+
+class CloudFrontCdn:
+    """The Cdn seam on one CloudFront distribution (in the documents account, as the role)."""
+
+    def __init__(self, client: Any, distribution_id: str, prefix: str, limits: CdnLimits, sleep: Sleep = time.sleep):
+        self._client = client
+        self._id = distribution_id
+        self._prefix = prefix
+        self._limits = limits
+        self._sleep = sleep
+
+    @property
+    def name(self) -> str:
+        return f"CloudFront distribution {self._id}"
+
+    @property
+    def distribution_id(self) -> str:
+        """The distribution's id."""
+        return self._id
+
+    def paths(self, rels: Iterable[str], pending: Iterable[str] = ()) -> list[str]:
+        return plan_invalidation(self._prefix, rels, self._limits.max_paths, pending)
+
+    def invalidate(self, paths: Sequence[str], salt: str) -> list[str]:
+        return invalidate(self._client, self._id, paths, salt=salt, sleep=self._sleep).ids
+
+    def wait(self, ids: Sequence[str]) -> bool:
+        def status(inv_id: str) -> str:
+            try:
+                resp = self._client.get_invalidation(DistributionId=self._id, Id=inv_id)
+            except (ClientError, BotoCoreError) as exc:
+                raise invalidation_failed(exc, self._id) from exc
+            return str(resp["Invalidation"].get("Status", ""))
+
+        return poll_until_completed(
+            status,
+            ids,
+            timeout=self._limits.timeout,
+            interval=self._limits.interval,
+            sleep=self._sleep,
+            clock=time.monotonic,
+        )
+
+
+@dataclass(frozen=True)
+class CdnLimits:
+    """How many paths before one wildcard, and how long invalidation_wait waits."""
+
+    max_paths: int
+    timeout: float
+    interval: float = 10.0

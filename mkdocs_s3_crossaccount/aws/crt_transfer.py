@@ -32,10 +32,9 @@ import queue
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from mkdocs_s3_crossaccount.aws import diagnose
 from mkdocs_s3_crossaccount.aws.transfer import Transfer
 from mkdocs_s3_crossaccount.core.destination import Batch, Progress
 from mkdocs_s3_crossaccount.core.errors import PublishError
@@ -43,6 +42,9 @@ from mkdocs_s3_crossaccount.core.headers import Body
 from mkdocs_s3_crossaccount.core.inventory import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, gzipped_body
 from mkdocs_s3_crossaccount.core.model import clean_etag
 from mkdocs_s3_crossaccount.core.plan import Upload
+
+if TYPE_CHECKING:
+    from mkdocs_s3_crossaccount.aws.destination import S3Destination
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -148,39 +150,54 @@ class _Outcome:
 
 
 class CrtTransfer:
-    """Uploads small files through awscrt's S3 client; big ones through ``fallback``."""
+    """Uploads small files through awscrt's S3 client; big ones through ``fallback``.
+
+    Nothing native is created until the first upload: a publish with nothing to upload
+    pays nothing for this path.
+    """
 
     name = "crt"
 
     def __init__(
         self,
+        dest: S3Destination,
         *,
-        s3: Any,
         credentials: Any,
-        bucket: str,
-        owner: str,
-        identity_arn: str,
         region: str,
         concurrency: int,
         fallback: Transfer,
         probe: bool = False,
     ) -> None:
-        """``s3`` is the botocore client (its endpoint and addressing are used); ``credentials``
-        the botocore credentials object (refreshing); ``probe``: fall back to ``fallback`` for
-        the rest of the publish if the first request shows the server does not take the CRT's.
+        """``dest`` gives the botocore client (its endpoint and addressing are used), the bucket,
+        owner and error translation; ``credentials`` is the botocore credentials object
+        (refreshing); ``probe``: fall back to ``fallback`` for the rest of the publish if the
+        first request shows the server does not take the CRT's.
         """
+        self.dest = dest
+        self.concurrency = concurrency
+        self.fallback = fallback
+        self._credentials = credentials
+        self._region = region
+        self._probe = probe
+        self._switched = False
+        self._client: Any = None
+        self._endpoint: Endpoint | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        if self._endpoint is None:
+            self._endpoint = resolve_endpoint(self.dest.client, self.dest.bucket)
+        return self._endpoint
+
+    def _native(self) -> Any:
+        """The CRT S3 client, made on first use."""
+        if self._client is not None:
+            return self._client
         from awscrt.auth import AwsCredentials, AwsCredentialsProvider
         from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup
         from awscrt.s3 import S3Client, S3RequestTlsMode, S3RetryConfig, create_default_s3_signing_config
 
-        self.bucket = bucket
-        self.owner = owner
-        self.identity_arn = identity_arn
-        self.concurrency = concurrency
-        self.fallback = fallback
-        self._probe = probe
-        self._switched = False
-        self.endpoint = resolve_endpoint(s3, bucket)
+        credentials = self._credentials
 
         def current_credentials() -> AwsCredentials:
             # botocore refreshes the role session here when it is near expiry
@@ -192,17 +209,18 @@ class CrtTransfer:
         bootstrap = ClientBootstrap(elg, DefaultHostResolver(elg))
         tls = S3RequestTlsMode.ENABLED if self.endpoint.scheme == "https" else S3RequestTlsMode.DISABLED
         make_client: Any = S3Client  # the installed stubs may predate connect_timeout_ms
-        self._client: Any = make_client(
+        self._client = make_client(
             bootstrap=bootstrap,
-            region=region,
-            signing_config=create_default_s3_signing_config(region=region, credential_provider=provider),
+            region=self._region,
+            signing_config=create_default_s3_signing_config(region=self._region, credential_provider=provider),
             tls_mode=tls,
             part_size=MULTIPART_CHUNKSIZE,
             multipart_upload_threshold=MULTIPART_THRESHOLD,
-            max_active_connections_override=concurrency,
+            max_active_connections_override=self.concurrency,
             retry_config=S3RetryConfig(max_retries=RETRIES),
             connect_timeout_ms=10_000,
         )
+        return self._client
 
     # -- the protocol ---------------------------------------------------------------------
     def upload_many(self, uploads: Sequence[Upload], on_done: Progress) -> Batch:
@@ -230,13 +248,14 @@ class CrtTransfer:
         return batch
 
     def close(self) -> None:
-        self._client = None
+        self._client = None  # the native client shuts down when the last reference goes
         self.fallback.close()
 
     # -- internals --------------------------------------------------------------------------
     def _switch(self, outcome: _Outcome) -> None:
         self._switched = True
         self._probe = False
+        self.name = "botocore"  # what reports name from here on
         log.info(
             "The server did not accept the AWS Common Runtime's upload of %s (%s); uploading with botocore instead "
             "(set transfer: botocore to skip the attempt).",
@@ -278,7 +297,7 @@ class CrtTransfer:
                     self._start(up, finished)
                 except Exception as exc:  # a local failure (unreadable gzip source, bad header)
                     failed = True
-                    batch.errors.append((up, diagnose.unexpected(exc, f"trying to upload {up.file.rel}")))
+                    batch.errors.append((up, self.dest.translate(exc, up, "upload to")))
                     break
                 in_flight += 1
             if in_flight == 0:
@@ -301,7 +320,7 @@ class CrtTransfer:
             if http_name is None:
                 raise ValueError(f"header {name} has no HTTP mapping in the CRT transfer")
             headers.add(http_name, value)
-        headers.add("x-amz-expected-bucket-owner", self.owner)
+        headers.add("x-amz-expected-bucket-owner", self.dest.owner)
         send_filepath: str | None = None
         body: Any = None
         if up.file.body == Body.GZIP:
@@ -339,7 +358,7 @@ class CrtTransfer:
                 outcome.status = status_code
             finished.put(outcome)
 
-        make_request: Any = self._client.make_request
+        make_request: Any = self._native().make_request
         outcome.request = make_request(
             type=S3RequestType.PUT_OBJECT,
             request=request,
@@ -349,14 +368,7 @@ class CrtTransfer:
         )
 
     def _translate(self, outcome: _Outcome) -> PublishError:
-        return diagnose.object_failed(
-            _as_botocore(outcome, self.endpoint),
-            self.bucket,
-            outcome.upload.file.key,
-            self.identity_arn,
-            "upload to",
-            self.owner,
-        )
+        return self.dest.translate(_as_botocore(outcome, self.endpoint), outcome.upload, "upload to")
 
 
 def _merge(into: Batch, other: Batch) -> None:
@@ -421,30 +433,20 @@ def _as_botocore(outcome: _Outcome, endpoint: Endpoint) -> BaseException:
     return ClientError(response, "PutObject")
 
 
-def crt_or_none(
-    mode: str,
-    *,
-    s3: Any,
-    credentials: Any,
-    bucket: str,
-    owner: str,
-    identity_arn: str,
-    region: str,
-    concurrency: int,
-    fallback: Transfer,
-) -> CrtTransfer | None:
-    """A CrtTransfer when ``mode`` (auto, crt, botocore) resolves to crt, else None."""
-    chosen = choose(mode)
-    if chosen != "crt":
-        return None
-    return CrtTransfer(
-        s3=s3,
-        credentials=credentials,
-        bucket=bucket,
-        owner=owner,
-        identity_arn=identity_arn,
-        region=region,
-        concurrency=concurrency,
-        fallback=fallback,
-        probe=mode == "auto" and not os.environ.get(TRANSFER_ENV),
+def attach(dest: S3Destination, mode: str, *, credentials: Any, region: str, concurrency: int) -> str:
+    """Give ``dest`` the transfer path ``mode`` (auto, crt, botocore) resolves to; returns its name."""
+    if choose(mode) != "crt":
+        return "botocore"
+    from mkdocs_s3_crossaccount.aws.botocore_transfer import BotocoreTransfer
+
+    dest.use_transfer(
+        CrtTransfer(
+            dest,
+            credentials=credentials,
+            region=region,
+            concurrency=concurrency,
+            fallback=BotocoreTransfer(dest, concurrency),
+            probe=mode == "auto" and not os.environ.get(TRANSFER_ENV),
+        )
     )
+    return "crt"

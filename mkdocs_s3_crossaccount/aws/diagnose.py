@@ -6,6 +6,8 @@ Messages never include credentials: only ARNs, account ids, bucket and key names
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -17,19 +19,21 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from mkdocs_s3_crossaccount.aws.policy import principal_from_identity
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.policy import principal_from_identity
 
 NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
 
 
 def code_of(exc: BaseException) -> str:
+    """The AWS error code of a ClientError ('' for anything else)."""
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return ""
 
 
 def status_of(exc: BaseException) -> int:
+    """The HTTP status of a ClientError (0 for anything else)."""
     if isinstance(exc, ClientError):
         return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     return 0
@@ -43,6 +47,7 @@ def _aws_text(exc: BaseException) -> str:
 
 
 def no_credentials(exc: BaseException) -> PublishError:
+    """No source credentials: where to set them in GitLab and locally."""
     what = "incomplete" if isinstance(exc, PartialCredentialsError) else "none were found"
     return PublishError(
         f"No usable AWS credentials for the source (development) account: {what}.",
@@ -53,6 +58,7 @@ def no_credentials(exc: BaseException) -> PublishError:
 
 
 def network(exc: BaseException, what: str) -> PublishError:
+    """A network failure after botocore's retries: what to check, and that nothing was lost."""
     return PublishError(
         f"Network failure while {what}, after botocore's retries: {type(exc).__name__}: {exc}",
         "Check the runner's network access to AWS (proxy, VPC endpoint, endpoint_url / AWS_ENDPOINT_URL_*). "
@@ -61,6 +67,7 @@ def network(exc: BaseException, what: str) -> PublishError:
 
 
 def source_identity_failed(exc: BaseException) -> PublishError:
+    """The development account's credentials were rejected: which variables to check."""
     code = code_of(exc)
     if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
         return PublishError(
@@ -77,6 +84,7 @@ def source_identity_failed(exc: BaseException) -> PublishError:
 
 
 def assume_role_failed(exc: BaseException, role_arn: str, caller_arn: str | None, external_id: bool) -> PublishError:
+    """AssumeRole (or the web-identity hop) failed: the trust and identity policy statements to add."""
     code = code_of(exc)
     who = caller_arn or "the source identity"
     if code == "AccessDenied":
@@ -116,6 +124,7 @@ def assume_role_failed(exc: BaseException, role_arn: str, caller_arn: str | None
 
 
 def wrong_account(actual_arn: str, actual: str, expected: str, role_arn: str | None) -> PublishError:
+    """The credentials act in another account than the publish targets."""
     return PublishError(
         f"The credentials act in account {actual} ({actual_arn}), but the publish targets account {expected}.",
         f"Check role_arn ({role_arn}) and expected_bucket_owner; refusing to write with the wrong account's "
@@ -153,6 +162,24 @@ def bucket_failed(exc: BaseException, bucket: str, owner: str, identity_arn: str
     return unexpected(exc, f"{action} s3://{bucket}")
 
 
+def read_failed(exc: BaseException, bucket: str, key: str, identity_arn: str, what: str = "") -> PublishError:
+    """Errors of GetObject; ``what`` names the object's role (e.g. "the deploy manifest")."""
+    if isinstance(exc, NETWORK_ERRORS):
+        return network(exc, f"reading s3://{bucket}/{key}")
+    if code_of(exc) in ("AccessDenied", "403", "Forbidden"):
+        subject = f"{what} " if what else ""
+        why = (
+            " to read the manifest it writes; without it the publisher cannot tell which objects it owns."
+            if what == "the deploy manifest"
+            else "."
+        )
+        return PublishError(
+            f"Access denied reading {subject}s3://{bucket}/{key} as {identity_arn}.",
+            f'The role needs "s3:GetObject" on "arn:aws:s3:::{bucket}/*" (or the prefix){why}',
+        )
+    return unexpected(exc, f"reading s3://{bucket}/{key}")
+
+
 def _principal(identity_arn: str) -> str:
     try:
         return principal_from_identity(identity_arn)
@@ -169,20 +196,30 @@ def object_failed(
     code = code_of(exc)
     if code == "NoSuchBucket":
         return bucket_failed(exc, bucket, "the documents account", identity_arn, action)
-    return object_code_failed(code, _aws_text(exc), bucket, key, identity_arn, action, owner) or unexpected(
+    return object_code_failed(code, _aws_text(exc), ObjectRef(bucket, key, identity_arn, owner), action) or unexpected(
         exc, f"{action} s3://{bucket}/{key}"
     )
 
 
 def account_of(arn: str) -> str | None:
+    """The account id in an ARN, or None."""
     parts = arn.split(":")
     return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
-def object_code_failed(
-    code: str, text: str, bucket: str, key: str, identity_arn: str, action: str, owner: str | None = None
-) -> PublishError | None:
+@dataclass(frozen=True)
+class ObjectRef:
+    """The object a request was about, and who asked (for messages)."""
+
+    bucket: str
+    key: str
+    identity_arn: str
+    owner: str | None = None  # the ExpectedBucketOwner sent
+
+
+def object_code_failed(code: str, text: str, ref: ObjectRef, action: str) -> PublishError | None:
     """An object-level error code (also the per-key ones inside a DeleteObjects 200) -> the fix."""
+    bucket, key, identity_arn, owner = ref.bucket, ref.key, ref.identity_arn, ref.owner
     if code in ("AccessDenied", "403", "Forbidden"):
         acting = account_of(identity_arn)
         if owner and acting and owner != acting:
@@ -208,6 +245,7 @@ def object_code_failed(
 
 
 def unexpected(exc: BaseException, what: str) -> PublishError:
+    """Any other failure as one line, translated as far as its type allows."""
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return no_credentials(exc)
     if isinstance(exc, NETWORK_ERRORS):

@@ -10,17 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mkdocs_s3_crossaccount.aws import diagnose
-from mkdocs_s3_crossaccount.aws.apply import delete_all
-from mkdocs_s3_crossaccount.aws.remote import list_remote
+from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, TokenLoader, connect, source_identity
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core.errors import PublishError
-from mkdocs_s3_crossaccount.core.keys import list_prefix
 from mkdocs_s3_crossaccount.core.model import RemoteObject
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -28,12 +25,15 @@ log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
 @dataclass(frozen=True)
 class Step:
+    """One result line of `check`, with the fix when it failed."""
+
     name: str
     ok: bool | None  # None: skipped or informational
     detail: str
     fix: str | None = None
 
     def lines(self) -> list[str]:
+        """The step as the terminal shows it."""
         mark = {True: "[ok]  ", False: "[FAIL]", None: "[--]  "}[self.ok]
         out = [f"{mark} {self.name}: {self.detail}"]
         if self.fix:
@@ -76,24 +76,20 @@ def run_checks(settings: Settings) -> Iterator[Step]:
 
     # 4. the bucket (exists, owner, region) and 5. listing under the prefix: one ListObjectsV2, the call
     # publish makes. (HeadBucket would need s3:ListBucket without the s3:prefix condition.)
-    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url)
-    yield from _check_bucket(s3, ctx, settings)
+    yield from _check_bucket(_destination(ctx, settings), ctx, settings)
 
 
-def _list_one(s3: Any, settings: Settings, owner: str | None) -> Any:
-    kwargs: dict[str, Any] = {"Bucket": settings.bucket, "Prefix": list_prefix(settings.prefix), "MaxKeys": 1}
-    if owner:
-        kwargs["ExpectedBucketOwner"] = owner
-    return s3.list_objects_v2(**kwargs)
+def _destination(ctx: AwsContext, settings: Settings) -> S3Destination:
+    return S3Destination(ctx.client("s3", endpoint_url=settings.endpoint_url), settings.bucket, settings.prefix, ctx)
 
 
-def _check_bucket(s3: Any, ctx: AwsContext, settings: Settings) -> Iterator[Step]:
-    where = f"s3://{settings.bucket}/{list_prefix(settings.prefix)}"
+def _check_bucket(dest: S3Destination, ctx: AwsContext, settings: Settings) -> Iterator[Step]:
+    where = dest.url
     try:
-        resp = _list_one(s3, settings, ctx.owner)
+        resp = dest.probe()
     except (ClientError, BotoCoreError) as exc:
         denied = diagnose.code_of(exc) in ("AccessDenied", "403", "Forbidden")
-        if denied and _answers_without_owner(s3, settings):
+        if denied and _answers_without_owner(dest):
             yield Step(
                 "bucket",
                 False,
@@ -129,9 +125,9 @@ def _check_bucket(s3: Any, ctx: AwsContext, settings: Settings) -> Iterator[Step
     )
 
 
-def _answers_without_owner(s3: Any, settings: Settings) -> bool:
+def _answers_without_owner(dest: S3Destination) -> bool:
     try:
-        _list_one(s3, settings, None)
+        dest.probe(with_owner=False)
     except (ClientError, BotoCoreError):
         return False
     return True
@@ -154,27 +150,26 @@ def _list_denied(exc: BaseException, ctx: AwsContext, settings: Settings) -> Pub
 
 @dataclass
 class Removal:
+    """What `remove` found and deleted."""
+
     destination: str
     objects: list[RemoteObject]
     deleted: list[str]
     identity_arn: str
 
 
-def plan_removal(settings: Settings) -> tuple[AwsContext, Any, list[RemoteObject]]:
-    """Everything under ``prefix/`` (at a '/' boundary), listed as the role."""
-    ctx = connect(settings)
-    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url)
-    try:
-        found = list_remote(s3, settings.bucket, settings.prefix, ctx.owner)
-    except (ClientError, BotoCoreError) as exc:
-        raise diagnose.bucket_failed(exc, settings.bucket, ctx.owner, ctx.identity.arn, "list") from exc
-    return ctx, s3, sorted(found.values(), key=lambda o: o.key)
-
-
 def remove_prefix(settings: Settings, *, execute: bool) -> Removal:
-    """List, and with ``execute`` delete in batches of 1,000 (each with ExpectedBucketOwner)."""
-    ctx, s3, objects = plan_removal(settings)
+    """Everything under ``prefix/`` (at a '/' boundary), listed as the role; with ``execute`` deleted
+    in batches of 1,000 (each with ExpectedBucketOwner)."""
+    dest = _destination(connect(settings), settings)
+    objects = sorted(dest.list().values(), key=lambda o: o.key)
     deleted: list[str] = []
     if execute and objects:
-        deleted = delete_all(s3, settings.bucket, ctx.owner, objects, ctx.identity.arn)
-    return Removal(settings.destination, objects, deleted, ctx.identity.arn)
+        outcome = dest.delete_many(objects)
+        if outcome.error is not None:
+            err = outcome.error
+            raise PublishError(
+                f"{err.message} {len(outcome.keys)} of {len(objects)} stale objects had been deleted.", err.fix
+            )
+        deleted = outcome.keys
+    return Removal(settings.destination, objects, deleted, dest.identity_arn)

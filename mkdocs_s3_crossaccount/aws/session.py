@@ -48,6 +48,8 @@ def _utcnow() -> datetime.datetime:
 
 @dataclass(frozen=True)
 class Identity:
+    """Who a set of credentials is (GetCallerIdentity)."""
+
     arn: str
     account: str
 
@@ -63,6 +65,7 @@ class AwsContext:
     refreshes: list[datetime.datetime]  # when role credentials were (re)fetched, for reports/tests
 
     def client(self, service: str, max_pool_connections: int = 10, endpoint_url: str | None = None) -> Any:
+        """A client of ``service`` on the target-account session, with our timeouts and retries."""
         cfg = Config(
             max_pool_connections=max_pool_connections,
             retries={"mode": "standard", "max_attempts": 5},
@@ -170,6 +173,7 @@ class TokenLoader:
 
     @property
     def source(self) -> str:
+        """Where the token comes from, for messages (never the token)."""
         return f"${self.env}" if self.env else f"the file {self.path!r}"
 
     def __call__(self) -> str:
@@ -202,17 +206,24 @@ class TokenLoader:
         return token
 
 
+@dataclass(frozen=True)
+class _Source:
+    """Where role sessions come from: the source session, its region, the clock, the refresh log."""
+
+    session: botocore.session.Session
+    region: str
+    clock: Clock
+    refreshes: list[datetime.datetime]
+
+
 def _web_identity_credentials(
-    source: botocore.session.Session,
-    region: str,
-    loader: TokenLoader,
-    role_arn: str,
-    session_name: str,
-    duration: int,
-    clock: Clock,
-    refreshes: list[datetime.datetime] | None = None,
+    src: _Source, loader: TokenLoader, role_arn: str, session_name: str, duration: int, track: bool = True
 ) -> _RoleCredentials:
-    """Refreshing credentials of ``role_arn``, entered with the OIDC token (AssumeRoleWithWebIdentity)."""
+    """Refreshing credentials of ``role_arn``, entered with the OIDC token (AssumeRoleWithWebIdentity).
+
+    ``track``: count its fetches in ``src.refreshes`` (the role the publish acts as)."""
+    source, region, clock = src.session, src.region, src.clock
+    refreshes = src.refreshes if track else None
     fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
         client_creator=lambda service, **kw: source.create_client(service, region_name=region, **kw),
         web_identity_token_loader=loader,
@@ -291,6 +302,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         log.info("Publishing as %s (account %s), no role_arn set", identity.arn, identity.account)
         return AwsContext(source_boto, identity, region, owner, refreshes)
 
+    src = _Source(source, region, clock, refreshes)
     duration = settings.duration_seconds
     loader = (
         TokenLoader(settings.web_identity_token_env, settings.web_identity_token_file)
@@ -303,11 +315,9 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         loader()  # an empty or unreadable token is one clear error, before any request
     if loader is not None and not settings.web_identity_role_arn:
         log.info("Entering %s with the OIDC token from %s", settings.role_arn, loader.source)
-        role_creds = _web_identity_credentials(
-            source, region, loader, settings.role_arn, settings.session_name, duration, clock, refreshes
-        )
+        role_creds = _web_identity_credentials(src, loader, settings.role_arn, settings.session_name, duration)
         _first_hop(role_creds, settings.role_arn)
-        return _checked_context(role_creds, settings, region, None, None, refreshes, source)
+        return _checked_context(role_creds, settings, src, None, None)
 
     if loader is not None and settings.web_identity_role_arn:
         log.info(
@@ -325,7 +335,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
             )
             duration = CHAINED_MAX_SECONDS
         hop = _web_identity_credentials(
-            source, region, loader, settings.web_identity_role_arn, settings.session_name, duration, clock
+            src, loader, settings.web_identity_role_arn, settings.session_name, duration, track=False
         )
         _first_hop(hop, settings.web_identity_role_arn)
         source_creds = hop
@@ -356,20 +366,19 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         cache=_NoCache(),
     )
     role_creds = _refreshing(fetcher, settings.role_arn, duration, clock, refreshes)
-    return _checked_context(role_creds, settings, region, source_boto, caller_hint, refreshes, source)
+    return _checked_context(role_creds, settings, src, source_boto, caller_hint)
 
 
 def _checked_context(
     role_creds: _RoleCredentials,
     settings: Settings,
-    region: str,
+    src: _Source,
     source_boto: boto3.Session | None,
     caller_hint: str | None,
-    refreshes: list[datetime.datetime],
-    source: botocore.session.Session,
 ) -> AwsContext:
     """A session on ``role_creds``, verified with GetCallerIdentity to act in the role's account."""
     assert settings.role_arn is not None
+    source, region, refreshes = src.session, src.region, src.refreshes
     target = botocore.session.Session()
     # the source session has read the STS model and endpoint rules already: share its loader's cache
     target.register_component("data_loader", source.get_component("data_loader"))

@@ -17,9 +17,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from mkdocs_s3_crossaccount import __version__
-from mkdocs_s3_crossaccount.aws import policy as policies
 from mkdocs_s3_crossaccount.config.reader import load
 from mkdocs_s3_crossaccount.config.settings import Settings
+from mkdocs_s3_crossaccount.core import policy as policies
 from mkdocs_s3_crossaccount.core.errors import PublishError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -317,15 +317,17 @@ def policy_cmd(
             if who is not None:
                 who = policies.principal_from_identity(who)
             docs = policies.policies(
-                bucket=settings.bucket,
-                prefix=settings.prefix,
-                role_arn=settings.role_arn,
-                principal=who,
-                external_id=bool(settings.external_id),
-                oidc=oidc,
-                web_identity_role_arn=settings.web_identity_role_arn,
-                cloudfront_distribution_id=settings.cloudfront_distribution_id,
-                kms_key_arn=settings.kms_key_arn,
+                policies.Setup(
+                    bucket=settings.bucket,
+                    prefix=settings.prefix,
+                    role_arn=settings.role_arn,
+                    principal=who,
+                    external_id=bool(settings.external_id),
+                    oidc=oidc,
+                    web_identity_role_arn=settings.web_identity_role_arn,
+                    cloudfront_distribution_id=settings.cloudfront_distribution_id,
+                    kms_key_arn=settings.kms_key_arn,
+                )
             )
         except ValueError as exc:
             raise UsageProblem(PublishError(str(exc))) from None

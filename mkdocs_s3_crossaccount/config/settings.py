@@ -13,9 +13,9 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mkdocs_s3_crossaccount.aws.session_policy import session_policy
 from mkdocs_s3_crossaccount.core.errors import SettingsError
 from mkdocs_s3_crossaccount.core.globs import GlobError, compile_glob
+from mkdocs_s3_crossaccount.core.session_policy import session_policy
 
 # --- rules -------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ EMPTY_MD5 = hashlib.md5(b"", usedforsecurity=False).hexdigest()
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
+    """One file of the built site, hashed, with the object it becomes."""
+
     rel: str  # path relative to the site dir, '/'-separated, NFC
     key: str  # S3 key (prefix + rel)
     path: str  # file system path to read
@@ -65,10 +67,12 @@ class LocalFile:
 
     @property
     def header_dict(self) -> dict[str, str]:
+        """The object's headers as request parameters."""
         return dict(self.headers)
 
     @property
     def header_fp(self) -> str:
+        """A fingerprint of the headers (recorded in the manifest)."""
         return fingerprint(self.header_dict)
 
 
@@ -127,6 +131,13 @@ class _EtagHasher:
             raise ValueError("file too large for the streamed ETag")
         parts = self.parts + ([self._part.digest()] if self._in_part else [])
         return hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest() + f"-{len(parts)}"
+
+
+def etag_of_bytes(data: bytes) -> str:
+    """The ETag S3 gives an upload of ``data`` with our transfer settings (MD5, or MD5-of-parts)."""
+    h = _EtagHasher()
+    h.write(data)
+    return h.etag()
 
 
 def _hash_file(path: str, size: int) -> tuple[str, str]:
@@ -246,10 +257,18 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
                 yield here, entry.path, entry.stat(follow_symlinks=True).st_size
 
 
-def _describe(
-    rel: str, key: str, path: str, size: int, ctype: str, rules: HeaderRules, detect_redirects: bool, prefix: str
-) -> LocalFile:
+@dataclass(frozen=True)
+class _Rules:
+    """What decides a file's body and headers: the header rules, redirect detection, the prefix."""
+
+    headers: HeaderRules
+    detect_redirects: bool
+    prefix: str
+
+
+def _describe(rel: str, key: str, path: str, size: int, ctype: str, how: _Rules) -> LocalFile:
     """Hash one file and decide its body and headers."""
+    rules, detect_redirects, prefix = how.headers, how.detect_redirects, how.prefix
     if detect_redirects and size <= redirects.MAX_REDIRECT_PAGE and rel.lower().endswith((".html", ".htm")):
         with open(path, "rb") as fh:
             data = fh.read()
@@ -293,7 +312,7 @@ def scan(
     Cache-Control defaults, no gzip); ``detect_redirects`` turns mkdocs-redirects pages
     into redirect objects.
     """
-    rules = header_rules or HeaderRules.from_options({}, False, None)
+    how = _Rules(header_rules or HeaderRules.from_options({}, False, None), detect_redirects, prefix)
     root = Path(site_dir)
     if not root.is_dir():
         raise PublishError(
@@ -326,7 +345,7 @@ def scan(
     def hash_one(item: tuple[str, str, str, int]) -> LocalFile:
         rel, key, path, size = item
         try:
-            return _describe(rel, key, path, size, content_type(rel, content_types), rules, detect_redirects, prefix)
+            return _describe(rel, key, path, size, content_type(rel, content_types), how)
         except OSError as exc:
             raise PublishError(
                 f"Cannot read {rel!r} in the site dir: {exc.strerror}.",

@@ -33,12 +33,16 @@ COPY_MAX = 5 * 1024**3
 
 
 class Phase(enum.IntEnum):
+    """Upload phases, in publishing order."""
+
     ASSETS = 0
     PAGES = 1
     INDEXES = 2
 
 
 class Reason(enum.Enum):
+    """Why a file is uploaded or its headers updated."""
+
     NEW = "new"
     CHANGED = "content changed"
     HEADERS = "headers changed"
@@ -54,6 +58,7 @@ _INDEX_NAMES = ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json")
 
 
 def phase_of(rel: str) -> Phase:
+    """The phase a site path is uploaded in."""
     if any(rel == n or rel.endswith("/" + n) for n in _INDEX_NAMES):
         return Phase.INDEXES
     if rel.lower().endswith((".html", ".htm")):
@@ -63,16 +68,21 @@ def phase_of(rel: str) -> Phase:
 
 @dataclass(frozen=True, slots=True)
 class Upload:
+    """One planned write and its reason."""
+
     file: LocalFile
     reason: Reason
 
     @property
     def phase(self) -> Phase:
+        """The phase this upload belongs to."""
         return phase_of(self.file.rel)
 
 
 @dataclass(frozen=True)
 class Plan:
+    """What a publish will do, in order, and why."""
+
     uploads: list[Upload]
     deletes: list[RemoteObject]
     unchanged: list[LocalFile]
@@ -91,10 +101,12 @@ class Plan:
 
     @property
     def upload_bytes(self) -> int:
+        """Bytes the uploads send."""
         return sum(u.file.upload_size for u in self.uploads)
 
     @property
     def changes(self) -> bool:
+        """Whether the plan writes or deletes anything."""
         return bool(self.uploads or self.deletes or self.copies)
 
     def changed_rels(self) -> list[str]:
@@ -143,20 +155,29 @@ def compare(f: LocalFile, r: RemoteObject | None, e: Entry | None, force: bool =
     return "upload", Reason.CHANGED
 
 
+@dataclass(frozen=True)
+class PlanRules:
+    """The options that shape a plan (defaults as in Settings)."""
+
+    delete: bool = True
+    max_deletes: int = 500
+    max_delete_share: float = 0.5
+    delete_unmanaged: bool = False
+    keep: tuple[str, ...] = ()
+    retain_deploys: int = 0
+    force: bool = False
+
+
 def make_plan(
     local: Iterable[LocalFile],
     remote: Mapping[str, RemoteObject],
-    *,
-    delete: bool = True,
-    max_deletes: int = 500,
-    max_delete_share: float = 0.5,
     manifest: Manifest | None = None,
-    delete_unmanaged: bool = False,
-    keep: Iterable[str] = (),
-    retain_deploys: int = 0,
-    force: bool = False,
+    rules: PlanRules | None = None,
 ) -> Plan:
-    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``delete_unmanaged``."""
+    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``rules.delete_unmanaged``."""
+    rules = rules or PlanRules()
+    delete, max_deletes, max_delete_share = rules.delete, rules.max_deletes, rules.max_delete_share
+    delete_unmanaged, retain_deploys, force = rules.delete_unmanaged, rules.retain_deploys, rules.force
     local = list(local)
     entries: Mapping[str, Entry] = manifest.objects if manifest else {}
     deploy = (manifest.number if manifest else 0) + 1
@@ -175,7 +196,7 @@ def make_plan(
     copies.sort(key=lambda u: (u.phase, u.file.key))
 
     present = {f.rel for f in local}
-    keep = tuple(keep)
+    keep = rules.keep
     stale: list[RemoteObject] = []
     retained: dict[str, Entry] = {}
     unmanaged = 0

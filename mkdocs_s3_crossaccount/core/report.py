@@ -7,6 +7,7 @@ ExternalId or OIDC token.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,8 +16,11 @@ from typing import Any
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.plan import Plan
 
+log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+
 
 def human_bytes(n: float) -> str:
+    """A byte count as people read it (1.2 MB)."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -26,6 +30,8 @@ def human_bytes(n: float) -> str:
 
 @dataclass
 class PublishResult:
+    """What a publish did (or, in a dry run, would do)."""
+
     destination: str  # s3://bucket/prefix/
     bucket: str
     prefix: str
@@ -44,16 +50,21 @@ class PublishResult:
     manifest_written: bool = False
     region: str = ""
     site_url: str | None = None
+    retries: int = 0  # requests the transport repeated (throttling, transient faults)
+    followup_error: PublishError | None = None  # the site was published, a later step (CDN) failed
 
     @property
     def uploaded_bytes(self) -> int:
+        """Bytes uploaded."""
         return sum(size for _, _, size in self.uploaded)
 
     @property
     def unchanged(self) -> int:
+        """Files left as they were."""
         return len(self.plan.unchanged)
 
     def summary(self) -> str:
+        """The one-line summary printed at the end."""
         if self.dry_run:
             return (
                 f"Dry run for {self.destination}: would upload {len(self.plan.uploads)} "
@@ -121,6 +132,7 @@ def report_data(result: PublishResult) -> dict[str, Any]:
         "duration_seconds": round(result.seconds, 3),
         "uploaded": uploads,
         "deleted": deletes,
+        **({"error": str(result.followup_error)} if result.followup_error else {}),
     }
 
 
@@ -139,6 +151,7 @@ def _write(path: str, text: str) -> None:
 
 
 def write_report(path: str, result: PublishResult) -> None:
+    """Write the JSON report (names, keys, counts; never a secret)."""
     _write(path, json.dumps(report_data(result), indent=2, ensure_ascii=False) + "\n")
 
 
@@ -149,4 +162,17 @@ def dotenv_text(result: PublishResult) -> str:
 
 
 def write_dotenv(path: str, result: PublishResult) -> None:
+    """Write the GitLab dotenv report (DOCS_URL, DOCS_BUCKET, DOCS_PREFIX)."""
     _write(path, dotenv_text(result))
+
+
+def write_reports(result: PublishResult, report_file: str | None, dotenv_file: str | None) -> None:
+    """report_file and dotenv_file, for the plugin and the CLI alike."""
+    if result.site_url:
+        log.info("Site URL: %s", result.site_url)
+    if report_file:
+        write_report(report_file, result)
+        log.info("Report written to %s", report_file)
+    if dotenv_file:
+        write_dotenv(dotenv_file, result)
+        log.info("DOCS_URL written to %s (GitLab dotenv)", dotenv_file)

@@ -18,8 +18,8 @@ from mkdocs.config import load_config
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
 from mkdocs_s3_crossaccount import engine as publish_module
 from mkdocs_s3_crossaccount.aws import session as credentials
-from mkdocs_s3_crossaccount.aws.session_policy import session_policy
 from mkdocs_s3_crossaccount.core.manifest import MANIFEST_REL, parse
+from mkdocs_s3_crossaccount.core.session_policy import session_policy
 from tests.conftest import (
     BUCKET,
     DOCS_ACCOUNT,

@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest, ManifestError, deploy_info, parse, serialise
+from mkdocs_s3_crossaccount.core.manifest import (
+    Entry,
+    Manifest,
+    ManifestError,
+    Publisher,
+    deploy_info,
+    parse,
+    serialise,
+)
 
 MD5 = "0" * 32
 
@@ -87,6 +95,6 @@ def test_etag_is_normalised() -> None:
     ],
 )
 def test_deploy_info_from_ci(env: dict[str, str], expected: dict[str, str]) -> None:
-    info = deploy_info(3, "2026-01-01T00:00:00Z", "0.1.0", "1.6.1", "arn:r", "arn:i", env)
+    info = deploy_info(3, "2026-01-01T00:00:00Z", Publisher("0.1.0", "1.6.1", "arn:r", "arn:i"), env)
     assert {k: info[k] for k in ("commit_sha", "pipeline_id", "pipeline_url") if k in info} == expected
     assert info["number"] == 3 and info["mkdocs_version"] == "1.6.1" and info["role_arn"] == "arn:r"

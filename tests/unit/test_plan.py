@@ -7,7 +7,7 @@ import pytest
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.inventory import LocalFile
 from mkdocs_s3_crossaccount.core.model import RemoteObject, clean_etag
-from mkdocs_s3_crossaccount.core.plan import Phase, Reason, check_site, delete_refusal, make_plan, phase_of
+from mkdocs_s3_crossaccount.core.plan import Phase, PlanRules, Reason, check_site, delete_refusal, make_plan, phase_of
 
 
 def lf(rel: str, md5: str = "a" * 32, size: int = 10, etag: str | None = None) -> LocalFile:
@@ -70,8 +70,10 @@ def test_order_assets_pages_indexes() -> None:
 
 def test_deletes_only_when_enabled() -> None:
     remote = {"index.html": ro("index.html"), "gone.html": ro("gone.html")}
-    assert [d.rel for d in make_plan([lf("index.html")], remote, delete_unmanaged=True).deletes] == ["gone.html"]
-    assert make_plan([lf("index.html")], remote, delete=False, delete_unmanaged=True).deletes == []
+    assert [d.rel for d in make_plan([lf("index.html")], remote, rules=PlanRules(delete_unmanaged=True)).deletes] == [
+        "gone.html"
+    ]
+    assert make_plan([lf("index.html")], remote, rules=PlanRules(delete=False, delete_unmanaged=True)).deletes == []
     assert make_plan([lf("index.html")], remote).deletes == [], "without a manifest nothing is ours to delete"
 
 
@@ -101,7 +103,7 @@ def test_refusal_says_how_to_allow() -> None:
 
 def test_guard_refuses_all_not_the_first_n() -> None:
     remote = {f"p{i}.html": ro(f"p{i}.html") for i in range(10)}
-    plan = make_plan([lf("index.html")], remote, max_deletes=3, delete_unmanaged=True)
+    plan = make_plan([lf("index.html")], remote, rules=PlanRules(max_deletes=3, delete_unmanaged=True))
     assert plan.refusal is not None
     assert len(plan.deletes) == 10  # the plan shows all of them; the engine then refuses them all
 

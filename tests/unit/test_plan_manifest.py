@@ -8,7 +8,7 @@ from mkdocs_s3_crossaccount.core.headers import Body, HeaderRules
 from mkdocs_s3_crossaccount.core.inventory import EMPTY_MD5, LocalFile
 from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest
 from mkdocs_s3_crossaccount.core.model import RemoteObject
-from mkdocs_s3_crossaccount.core.plan import COPY_MAX, Reason, make_plan, manifest_objects
+from mkdocs_s3_crossaccount.core.plan import COPY_MAX, PlanRules, Reason, make_plan, manifest_objects
 
 RULES = HeaderRules.from_options({}, False, None)
 MD5_A = "a" * 32
@@ -42,7 +42,7 @@ def entry(f: LocalFile, **kw: object) -> Entry:
 
 def plan_one(f: LocalFile, r: RemoteObject | None, e: Entry | None, force: bool = False) -> tuple[str, Reason | None]:
     m = Manifest(objects={f.rel: e} if e else {}, deploy={"number": 1}) if e is not None else None
-    p = make_plan([f], {f.rel: r} if r else {}, manifest=m, force=force)
+    p = make_plan([f], {f.rel: r} if r else {}, manifest=m, rules=PlanRules(force=force))
     if p.uploads:
         return "upload", p.uploads[0].reason
     if p.copies:
@@ -115,7 +115,9 @@ def test_deletes_and_ownership(
     name: str, kwargs: dict[str, object], deleted: list[str], retained: list[str], unmanaged: int
 ) -> None:
     rem = {"index.html": remote("index.html"), "old.html": remote("old.html"), "hand.html": remote("hand.html")}
-    p = make_plan([INDEX], rem, **kwargs)  # type: ignore[arg-type]
+    rules = dict(kwargs)
+    manifest = rules.pop("manifest", None)
+    p = make_plan([INDEX], rem, manifest=manifest, rules=PlanRules(**rules))  # type: ignore[arg-type]
     assert [d.rel for d in p.deletes] == deleted
     assert sorted(p.retained) == retained
     assert p.unmanaged_left == unmanaged
@@ -124,17 +126,17 @@ def test_deletes_and_ownership(
 def test_retained_entry_remembers_when_it_left_and_reappearing_clears_it() -> None:
     m = Manifest(objects={"index.html": entry(INDEX), "old.html": entry(local("old.html"))}, deploy={"number": 4})
     rem = {"index.html": remote("index.html"), "old.html": remote("old.html")}
-    p = make_plan([INDEX], rem, manifest=m, retain_deploys=1)
+    p = make_plan([INDEX], rem, manifest=m, rules=PlanRules(retain_deploys=1))
     assert p.deploy == 5
     assert p.retained["old.html"].removed_at_deploy == 5
     objs = manifest_objects(p, {}, m)
     assert objs["old.html"].removed_at_deploy == 5
     # next deploy: removed for 1 deploy already -> deleted
     m2 = Manifest(objects=objs, deploy={"number": 5})
-    p2 = make_plan([INDEX], rem, manifest=m2, retain_deploys=1)
+    p2 = make_plan([INDEX], rem, manifest=m2, rules=PlanRules(retain_deploys=1))
     assert [d.rel for d in p2.deletes] == ["old.html"]
     # or it comes back: it is a site file again, no removal mark
-    p3 = make_plan([INDEX, local("old.html")], rem, manifest=m2, retain_deploys=1)
+    p3 = make_plan([INDEX, local("old.html")], rem, manifest=m2, rules=PlanRules(retain_deploys=1))
     assert not p3.deletes
     assert manifest_objects(p3, {}, m2)["old.html"].removed_at_deploy is None
 
@@ -157,5 +159,5 @@ def test_delete_guard_counts_only_real_deletes() -> None:
     rem = {f"p{i}.html": remote(f"p{i}.html") for i in range(30)} | {"index.html": remote("index.html")}
     p = make_plan([INDEX], rem, manifest=None)
     assert p.refusal is None and not p.deletes and p.unmanaged_left == 30
-    p = make_plan([INDEX], rem, manifest=None, delete_unmanaged=True)
+    p = make_plan([INDEX], rem, manifest=None, rules=PlanRules(delete_unmanaged=True))
     assert p.refusal is not None and "max_delete_share" in p.refusal

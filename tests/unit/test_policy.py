@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mkdocs_s3_crossaccount.aws import policy as p
+from mkdocs_s3_crossaccount.core import policy as p
 from tests.policy_eval import Request, allows, s3_requests
 
 ROLE = "arn:aws:iam::222222222222:role/docs-publisher"
@@ -109,12 +109,14 @@ def test_gitlab_oidc_rejects_bad_input(kwargs: dict[str, str]) -> None:
 def test_policies_for_the_oidc_chain() -> None:
     dev = "arn:aws:iam::123456789012:role/gitlab-docs-ci"
     docs = p.policies(
-        bucket="example-docs",
-        prefix="",
-        role_arn=ROLE,
-        external_id=True,
-        oidc=p.GitLabOidc("g/p", ref="main"),
-        web_identity_role_arn=dev,
+        p.Setup(
+            bucket="example-docs",
+            prefix="",
+            role_arn=ROLE,
+            external_id=True,
+            oidc=p.GitLabOidc("g/p", ref="main"),
+            web_identity_role_arn=dev,
+        )
     )
     assert docs["trust_policy"]["Statement"][0]["Principal"] == {"AWS": dev}
     web = docs["web_identity_role"]
@@ -133,7 +135,7 @@ def test_policies_for_the_oidc_chain() -> None:
 
 def test_policies_need_a_principal_for_keys() -> None:
     with pytest.raises(ValueError, match="principal"):
-        p.policies(bucket="example-docs", prefix="", role_arn=ROLE)
+        p.policies(p.Setup(bucket="example-docs", prefix="", role_arn=ROLE))
 
 
 def test_evaluator_wildcards_and_conditions() -> None:

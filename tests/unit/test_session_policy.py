@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mkdocs_s3_crossaccount import Settings, SettingsError
-from mkdocs_s3_crossaccount.aws.session_policy import MAX_PACKED, build, pack, session_policy
+from mkdocs_s3_crossaccount.core.session_policy import MAX_PACKED, build, pack, session_policy
 
 ROLE = "arn:aws:iam::222222222222:role/docs-publisher"
 
@@ -44,7 +44,7 @@ def test_distribution_kms_and_partition() -> None:
 
 
 def test_session_policy_is_the_roles_least_privilege_policy() -> None:
-    from mkdocs_s3_crossaccount.aws.policy import permission_policy
+    from mkdocs_s3_crossaccount.core.policy import permission_policy
 
     assert build(role_arn=ROLE, bucket="example-docs", prefix="docs") == permission_policy(
         "example-docs", "docs", account="222222222222"

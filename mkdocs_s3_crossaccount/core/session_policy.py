@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mkdocs_s3_crossaccount.aws.policy import account_of_arn, permission_policy
 from mkdocs_s3_crossaccount.core.errors import SettingsError
+from mkdocs_s3_crossaccount.core.policy import account_of_arn, permission_policy
 
 MAX_PACKED = 2048  # STS: the plain-text session policy may not exceed 2,048 characters
 

@@ -53,6 +53,7 @@ def principal_from_identity(arn: str) -> str:
 
 
 def partition_of(role_arn: str) -> str:
+    """The partition of an ARN (aws, aws-cn, ...)."""
     return role_arn.split(":", 2)[1]
 
 
@@ -80,9 +81,11 @@ class GitLabOidc:
 
     @property
     def subject(self) -> str:
+        """The token's ``sub`` condition value for this project and ref."""
         return f"project_path:{self.project}:ref_type:{self.ref_type}:ref:{self.ref}"
 
     def provider_arn(self, account: str, partition: str = "aws") -> str:
+        """The IAM OIDC provider's ARN in ``account``."""
         return f"arn:{partition}:iam::{account}:oidc-provider/{self.host}"
 
 
@@ -187,19 +190,26 @@ def source_policy(role_arn: str) -> Document:
     }
 
 
-def policies(
-    *,
-    bucket: str,
-    prefix: str,
-    role_arn: str,
-    principal: str | None = None,
-    external_id: bool = False,
-    oidc: GitLabOidc | None = None,
-    web_identity_role_arn: str | None = None,
-    cloudfront_distribution_id: str | None = None,
-    kms_key_arn: str | None = None,
-) -> Document:
+@dataclass(frozen=True)
+class Setup:
+    """What the policies are for: the bucket and prefix, the role, who enters it and how."""
+
+    bucket: str
+    prefix: str
+    role_arn: str
+    principal: str | None = None  # the development-account user or role (IAM keys)
+    external_id: bool = False
+    oidc: GitLabOidc | None = None
+    web_identity_role_arn: str | None = None
+    cloudfront_distribution_id: str | None = None
+    kms_key_arn: str | None = None
+
+
+def policies(setup: Setup) -> Document:
     """Every document the setup needs, keyed by where it goes."""
+    bucket, prefix, role_arn, principal = setup.bucket, setup.prefix, setup.role_arn, setup.principal
+    external_id, oidc, web_identity_role_arn = setup.external_id, setup.oidc, setup.web_identity_role_arn
+    cloudfront_distribution_id, kms_key_arn = setup.cloudfront_distribution_id, setup.kms_key_arn
     account = account_of_arn(role_arn)
     partition = partition_of(role_arn)
     out: Document = {"role_arn": role_arn}

@@ -1,0 +1,146 @@
+"""Apply a plan through a Destination: uploads phase by phase, in-place header updates, guarded deletes.
+
+A phase starts only when the previous one fully succeeded, and deletes run only after every
+upload and header update succeeded. The first failure stops what has not started yet; the
+error says how far the publish got and that nothing was deleted. Which transport carries the
+requests is the destination's business; the order and the guarantees live here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from mkdocs_s3_crossaccount.core.destination import Destination
+from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.plan import Plan, Upload
+from mkdocs_s3_crossaccount.core.report import human_bytes
+
+log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+
+
+@dataclass
+class Applied:
+    """What applying a plan did."""
+
+    uploaded: list[Upload] = field(default_factory=list)  # in the order they finished
+    etags: dict[str, str] = field(default_factory=dict)  # key -> ETag the server gave our write
+    copied: dict[str, str] = field(default_factory=dict)  # key -> new ETag of a header update in place
+    deleted: list[str] = field(default_factory=list)
+    retries: int = 0
+
+
+@dataclass
+class Progress:
+    """Files and bytes done so far (updated from transfer threads)."""
+
+    total_files: int
+    total_bytes: int
+    done_files: int = 0
+    done_bytes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, up: Upload) -> None:
+        """Count one finished upload."""
+        with self.lock:
+            self.done_files += 1
+            self.done_bytes += up.file.upload_size
+
+
+class Ticker:
+    """Logs a progress line every ``interval`` seconds while uploads run (CI-friendly)."""
+
+    def __init__(self, progress: Progress, interval: float) -> None:
+        self._progress = progress
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="s3xa-progress", daemon=True)
+
+    def __enter__(self) -> Ticker:
+        if self._interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        while not self._stop.wait(self._interval):
+            p = self._progress
+            log.info(
+                "Uploading: %d/%d files, %s of %s, %.0f s",
+                p.done_files,
+                p.total_files,
+                human_bytes(p.done_bytes),
+                human_bytes(p.total_bytes),
+                time.monotonic() - start,
+            )
+
+
+def apply_plan(dest: Destination, plan: Plan, progress_interval: float = 10.0) -> Applied:
+    """Uploads (assets, pages, indexes), then header updates, then deletes. Raises PublishError."""
+    applied = Applied()
+    upload_all(dest, plan, applied, progress_interval)
+    copy_all(dest, plan, applied)
+    delete_all(dest, plan, applied)
+    return applied
+
+
+def upload_all(dest: Destination, plan: Plan, applied: Applied, progress_interval: float = 10.0) -> None:
+    """Every planned upload, phase by phase; the first failing phase raises and nothing more starts."""
+    if not plan.uploads:
+        return
+    progress = Progress(len(plan.uploads), plan.upload_bytes)
+    with Ticker(progress, progress_interval):
+        for phase in plan.phases():
+            batch = dest.upload_many(phase, progress.add)
+            applied.uploaded.extend(batch.done)
+            applied.etags.update(batch.etags)
+            applied.retries += batch.retries
+            if batch.errors:
+                raise batch_error(batch.errors, len(applied.uploaded), len(plan.uploads), "uploads")
+    for up in applied.uploaded:
+        log.debug("upload: %s (%s)", up.file.key, up.reason)
+
+
+def copy_all(dest: Destination, plan: Plan, applied: Applied) -> None:
+    """Header updates in place (no bytes sent)."""
+    if not plan.copies:
+        return
+    batch = dest.copy_in_place(plan.copies)
+    applied.copied.update(batch.etags)
+    applied.retries += batch.retries
+    if batch.errors:
+        raise batch_error(batch.errors, len(batch.done), len(plan.copies), "header updates")
+    for key in sorted(applied.copied):
+        log.debug("headers: %s", key)
+
+
+def delete_all(dest: Destination, plan: Plan, applied: Applied) -> None:
+    """The stale objects, after every write succeeded."""
+    if not plan.deletes:
+        return
+    deleted = dest.delete_many(plan.deletes)
+    applied.deleted.extend(deleted.keys)
+    if deleted.error is not None:
+        err = deleted.error
+        raise PublishError(
+            f"{err.message} {len(deleted.keys)} of {len(plan.deletes)} stale objects had been deleted.", err.fix
+        )
+    for key in applied.deleted:
+        log.debug("delete: %s", key)
+
+
+def batch_error(errors: list[tuple[Upload, PublishError]], n_done: int, n_total: int, noun: str) -> PublishError:
+    """The first failure of a parallel batch, with how far the publish got."""
+    _, first = errors[0]
+    more = f" ({len(errors) - 1} more {noun} failed)" if len(errors) > 1 else ""
+    return PublishError(
+        f"{first.message.rstrip('.')}{more}. {n_done} of {n_total} {noun} had finished; nothing was deleted.",
+        first.fix,
+    )
