@@ -86,12 +86,14 @@ RETRIES = 5  # same budget as botocore's standard mode (max_attempts 5 there cou
 
 
 def available() -> bool:
-    """awscrt can be imported (a wheel exists for this platform and it loads)."""
+    """awscrt is installed. Cheap (no import: loading the native library costs ~0.1 s, which a
+    publish with nothing to upload should not pay); whether it loads is found at the first upload."""
+    import importlib.util
+
     try:
-        import awscrt.s3  # noqa: F401
-    except ImportError:
+        return importlib.util.find_spec("awscrt") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def choose(mode: str) -> str:
@@ -231,6 +233,19 @@ class CrtTransfer:
             _merge(batch, self.fallback.upload_many(big, on_done))
             if batch.errors:
                 return batch
+        if small and not self._switched:
+            try:
+                self._native()
+            except (ImportError, OSError) as exc:  # installed but does not load (e.g. a broken wheel)
+                if not self._probe:
+                    err = PublishError(
+                        f"transfer: crt cannot load the AWS Common Runtime (awscrt): {type(exc).__name__}: {exc}",
+                        "Reinstall awscrt (pip install --force-reinstall awscrt), or set transfer: auto or botocore.",
+                    )
+                    batch.errors.append((small[0], err))
+                    return batch
+                self._switched, self._probe, self.name = True, False, "botocore"
+                log.info("The AWS Common Runtime (awscrt) does not load (%s); uploading with botocore", exc)
         if self._switched:
             _merge(batch, self.fallback.upload_many(small, on_done))
             return batch

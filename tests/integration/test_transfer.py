@@ -151,3 +151,34 @@ def test_crt_without_awscrt_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> 
     assert "awscrt" in str(info.value) and "transfer: auto" in str(info.value)
     monkeypatch.delenv(TRANSFER_ENV, raising=False)
     assert crt_transfer.choose("auto") == "botocore"
+
+
+@pytest.mark.parametrize("mode", ["auto", "crt"])
+def test_awscrt_that_does_not_load(
+    mode: str,
+    tmp_path: Path,
+    accounts: Accounts,
+    docs_bucket: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Installed but broken (find_spec finds it, the native library does not load): auto uploads with
+    botocore and says so; crt fails before anything is uploaded, saying how to fix it."""
+    monkeypatch.delenv(TRANSFER_ENV, raising=False)
+    monkeypatch.setattr(crt_transfer, "available", lambda: True)
+
+    def broken(self: Any) -> Any:
+        raise ImportError("libaws-c-s3: cannot open shared object file")
+
+    monkeypatch.setattr(crt_transfer.CrtTransfer, "_native", broken)
+    site = write_site(tmp_path / "site", SITE)
+    if mode == "auto":
+        with caplog.at_level(logging.INFO, logger="mkdocs.plugins.s3_crossaccount"):
+            result = publish(site, settings(accounts.url, transfer=mode))
+        assert len(result.uploaded) == len(SITE)
+        assert any("does not load" in r.getMessage() for r in caplog.records)
+    else:
+        with pytest.raises(PublishError) as info:
+            publish(site, settings(accounts.url, transfer=mode))
+        assert "awscrt" in str(info.value) and "reinstall" in str(info.value).lower()
+        assert {k for k in bucket_objects(docs_bucket) if not k.startswith(".mkdocs")} == set()
