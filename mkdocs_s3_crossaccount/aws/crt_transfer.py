@@ -83,6 +83,7 @@ _CRT_SERVER_ERRORS = {
     "AWS_ERROR_S3_SLOW_DOWN": ("SlowDown", 503, "Please reduce your request rate."),
 }
 RETRIES = 5  # same budget as botocore's standard mode (max_attempts 5 there counts the first try)
+_PROBE_REL = ".mkdocs-s3-crossaccount/endpoint-probe"  # presigned only, never sent
 
 
 def available() -> bool:
@@ -126,15 +127,16 @@ class Endpoint:
         return self.base_path + quote(key, safe="/~")
 
 
-def resolve_endpoint(s3: Any, bucket: str) -> Endpoint:
-    """Scheme, host and addressing style for ``bucket``, from one locally presigned URL."""
-    marker = "s3xa-probe-key"
-    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": marker}, ExpiresIn=60)
+def resolve_endpoint(s3: Any, bucket: str, key: str) -> Endpoint:
+    """Scheme, host and addressing style for ``bucket``, from one URL presigned locally (no request)
+    for ``key``, a key under the destination's prefix (so even the presign stays inside what a
+    least-privilege policy allows)."""
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=60)
     parts = urlsplit(url)
-    path = parts.path
-    if not path.endswith("/" + marker):
+    tail = quote(key, safe="/~")
+    if not parts.path.endswith(tail):
         raise PublishError(f"Cannot tell the request path for s3://{bucket} from the endpoint ({parts.netloc}).")
-    return Endpoint(parts.scheme, parts.netloc, path[: -len(marker)])
+    return Endpoint(parts.scheme, parts.netloc, parts.path[: -len(tail)])
 
 
 class _Outcome:
@@ -188,7 +190,7 @@ class CrtTransfer:
     @property
     def endpoint(self) -> Endpoint:
         if self._endpoint is None:
-            self._endpoint = resolve_endpoint(self.dest.client, self.dest.bucket)
+            self._endpoint = resolve_endpoint(self.dest.client, self.dest.bucket, self.dest.key(_PROBE_REL))
         return self._endpoint
 
     def _native(self) -> Any:
