@@ -124,6 +124,7 @@ class Endpoint:
     base_path: str  # "/bucket/" (path-style) or "/" (virtual-hosted)
 
     def path(self, key: str) -> str:
+        """The request path of ``key``, percent-encoded as botocore encodes it."""
         return self.base_path + quote(key, safe="/~")
 
 
@@ -189,6 +190,7 @@ class CrtTransfer:
 
     @property
     def endpoint(self) -> Endpoint:
+        """Where the requests go (resolved once, on first use)."""
         if self._endpoint is None:
             self._endpoint = resolve_endpoint(self.dest.client, self.dest.bucket, self.dest.key(_PROBE_REL))
         return self._endpoint
