@@ -398,11 +398,21 @@ def run_mkdocs_scenario(bench: Bench, results: Results, ours: tools.Tool | None,
 def write_report(results: Results, output: Path, raw: Path, *, partial: bool) -> None:
     """Write the raw JSON and the Markdown report (again after every scenario)."""
     raw.write_text(json.dumps(asdict(results), indent=1))
-    text = report.render(results, SCENARIO_TITLES, ours_name="ours")
+    text = report.render(results, SCENARIO_TITLES)
     if partial:
         text = text.replace("# Benchmarks\n", "# Benchmarks\n\n**Partial: the run had not finished.**\n", 1)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
+
+
+def _per_size(spec: str) -> dict[int, list[str]]:
+    """ "10000=full,mtime;50000=noop" -> {10000: ["full", "mtime"], 50000: ["noop"]}."""
+    out: dict[int, list[str]] = {}
+    for part in spec.split(";"):
+        if part.strip():
+            size, _, names = part.partition("=")
+            out[int(size)] = [n for n in names.split(",") if n]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -425,7 +435,27 @@ def main(argv: list[str] | None = None) -> int:
         default="full,mtime,edit,noop,mkdocs",
         help="scenarios: full, mtime, edit, noop, mkdocs",
     )
-    parser.add_argument("--tools", default=",".join(tools.ALL_TOOLS))
+    parser.add_argument(
+        "--tools",
+        default=",".join(tools.ALL_TOOLS),
+        help="tools: ours-crt, ours-botocore (ours with --transfer crt / botocore), ours (default transfer), "
+        "aws-sync, s5cmd, seed-cp",
+    )
+    parser.add_argument(
+        "--size-scenarios",
+        default="",
+        help='scenarios of the no-latency pass per size, e.g. "10000=full,mtime,noop" (others: --scenarios)',
+    )
+    parser.add_argument(
+        "--size-tools",
+        default="",
+        help='tools per size, e.g. "10000=ours-crt,ours-botocore,aws-sync,s5cmd" (others: --tools)',
+    )
+    parser.add_argument(
+        "--latency-sizes",
+        default="",
+        help="sizes that get the latency pass (default: every size)",
+    )
     parser.add_argument(
         "--ours-cmd",
         default="mkdocs-s3-crossaccount",
@@ -449,9 +479,12 @@ def main(argv: list[str] | None = None) -> int:
         args.mkdocs_pages = 50
         args.latency_scenarios = "full"
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    size_scenarios = _per_size(args.size_scenarios)
+    size_tools = _per_size(args.size_tools)
+    latency_sizes = {int(s) for s in args.latency_sizes.split(",") if s} or set(sizes)
     scenarios = [s for s in args.scenarios.split(",") if s]
     latency_scenarios = [s for s in args.latency_scenarios.split(",") if s]
-    for s in [*scenarios, *latency_scenarios]:
+    for s in [*scenarios, *latency_scenarios, *(x for v in size_scenarios.values() for x in v)]:
         if s not in (*SCENARIOS, "mkdocs"):
             parser.error(f"unknown scenario {s!r}")
     if args.runs < 1:
@@ -467,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for msg in missing:
         log(msg)
-    ours = next((t for t in tool_list if t.name == "ours"), None)
+    ours = next((t for t in tool_list if tools.is_ours(t.name)), None)
     shown = ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]
     results = Results(
         command=shlex.join(shown),
@@ -499,17 +532,18 @@ def main(argv: list[str] | None = None) -> int:
             site = sitegen.generate(spec, work / "sites")
             inv = sitegen.inventory(site)
             results.site_bytes[size] = sum(f.size for f in inv.values())
-            passes = [(0.0, [s for s in scenarios if s in SCENARIOS])]
-            if args.latency_ms > 0:
+            passes = [(0.0, [s for s in size_scenarios.get(size, scenarios) if s in SCENARIOS])]
+            if args.latency_ms > 0 and size in latency_sizes:
                 passes.append((args.latency_ms, latency_scenarios))
             for latency, pass_scenarios in passes:
                 bench.set_latency(latency)
                 for scenario in pass_scenarios:
                     log(f"== {size} files, +{latency:g} ms RTT, {scenario} ==")
-                    cells = {t.name: Cell(size, latency, scenario, t.name) for t in tool_list}
+                    here = [t for t in tool_list if t.name in size_tools.get(size, [t.name])]
+                    cells = {t.name: Cell(size, latency, scenario, t.name) for t in here}
                     results.cells.extend(cells.values())
                     for run in range(args.runs):
-                        for tool in tool_list:
+                        for tool in here:  # interleaved: run 1 of every tool, then run 2...
                             r = bench.run_once(tool, scenario, site)
                             cells[tool.name].runs.append(r)
                             log(f"  {tool.name:9s} run {run + 1}: {_fmt_run(r)}")
@@ -536,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
             results.notes.append(f"INTERRUPTED after {elapsed:.0f} s: the tables hold what was measured")
         write_report(results, output, raw, partial=not completed)
     print()
-    print(report.render_tables(results, SCENARIO_TITLES, ours_name="ours"))
+    print(report.render_tables(results, SCENARIO_TITLES))
     log(f"report: {output}  raw results: {raw}  ({elapsed:.0f} s)")
     failed = [c for c in results.cells if c.runs and len(c.ok_runs) < len(c.runs)]
     for c in failed:

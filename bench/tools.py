@@ -233,7 +233,13 @@ class SeedCp(Tool):
         return _count_prefixed(stdout, "upload: ")
 
 
-ALL_TOOLS = ("ours", "aws-sync", "s5cmd", "seed-cp")
+ALL_TOOLS = ("ours-crt", "ours-botocore", "aws-sync", "s5cmd", "seed-cp")
+# ours with each transfer path (``--transfer``); plain "ours" is the default (auto)
+OURS_TRANSFERS = {"ours": None, "ours-crt": "crt", "ours-botocore": "botocore"}
+
+
+def is_ours(name: str) -> bool:
+    return name in OURS_TRANSFERS
 
 
 def make_tools(
@@ -246,18 +252,20 @@ def make_tools(
     missing: list[str] = []
     aws = find_executable("aws")
     for name in names:
-        if name == "ours":
+        if name in OURS_TRANSFERS:
             exe = find_executable(ours_cmd)
             if exe is None:
-                missing.append("ours: not installed")
+                missing.append(f"{name}: not installed")
                 continue
+            transfer = OURS_TRANSFERS[name]
+            flags = ("--transfer", transfer) if transfer else ()
             tools.append(
                 Ours(
-                    "ours",
-                    "mkdocs-s3-crossaccount publish (AssumeRole inside)",
+                    name,
+                    "mkdocs-s3-crossaccount publish " + " ".join(flags) + " (AssumeRole inside)",
                     exe,
                     needs_session=False,
-                    extra_args=tuple(ours_args),
+                    extra_args=(*flags, *ours_args),
                     primes=True,
                 )
             )
@@ -285,5 +293,5 @@ def make_tools(
                 )
             )
         else:
-            raise ValueError(f"unknown tool {name!r}; known: {', '.join(ALL_TOOLS)}")
+            raise ValueError(f"unknown tool {name!r}; known: {', '.join((*ALL_TOOLS, 'ours'))}")
     return tools, missing

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+from mkdocs_s3_crossaccount.aws import crt_transfer
 from mkdocs_s3_crossaccount.aws.cf_function import origin_warnings
 from mkdocs_s3_crossaccount.aws.cloudfront import CdnLimits, CloudFrontCdn
 from mkdocs_s3_crossaccount.aws.destination import S3Destination
@@ -158,10 +159,18 @@ def _scanning(site: str, settings: Settings) -> Iterator[Callable[[], list[Local
 
 
 def s3_destination(ctx: AwsContext, settings: Settings) -> S3Destination:
-    """The bucket prefix as the role sees it."""
-    return S3Destination(
+    """The bucket prefix as the role sees it, with the transfer path ``settings.transfer`` picks."""
+    dest = S3Destination(
         s3_client(ctx, settings), settings.bucket, settings.prefix, ctx, concurrency=settings.concurrency
     )
+    crt_transfer.attach(
+        dest,
+        settings.transfer,
+        credentials=ctx.session.get_credentials(),
+        region=ctx.region,
+        concurrency=settings.concurrency,
+    )
+    return dest
 
 
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:

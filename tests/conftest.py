@@ -33,6 +33,31 @@ DEV_SECRET = "testing-dev-secret-key-not-real"
 DEV = Credentials(DEV_KEY, DEV_SECRET)
 
 
+# The upload path every publish in the suite uses: `pytest --transfer crt|botocore` (or the same
+# environment variable) forces it for the tests and for the CLI/mkdocs processes they start;
+# unset, `transfer: auto` decides (crt when awscrt is installed).
+TRANSFER_ENV = "MKDOCS_S3_CROSSACCOUNT_TRANSFER"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--transfer",
+        choices=("auto", "crt", "botocore"),
+        default=None,
+        help=f"force the upload path of every publish (sets {TRANSFER_ENV})",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    forced = config.getoption("--transfer", default=None)
+    if forced and forced != "auto":
+        os.environ[TRANSFER_ENV] = forced
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"transfer: {os.environ.get(TRANSFER_ENV) or 'auto'}"
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     server = start_moto_server()

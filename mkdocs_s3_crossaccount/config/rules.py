@@ -208,6 +208,16 @@ def check_checksums(option: str, value: str) -> str:
     return value
 
 
+TRANSFERS = ("auto", "crt", "botocore")
+
+
+def check_transfer(option: str, value: str) -> str:
+    """One of the upload paths: auto, crt, botocore."""
+    if value not in TRANSFERS:
+        raise SettingsError(option, f"{value!r} is not one of {', '.join(TRANSFERS)}.")
+    return value
+
+
 def check_concurrency(option: str, value: int) -> int:
     """1 to CONCURRENCY_MAX parallel transfers."""
     if not 1 <= value <= CONCURRENCY_MAX:

@@ -145,6 +145,14 @@ class Settings:
         rule=r.check_concurrency,
         cli=Flag("Parallel transfers (1-64).", scope="publish"),
     )
+    transfer: str = option(
+        "How uploads reach the bucket: crt (the AWS Common Runtime's native S3 client, awscrt: about s5cmd's "
+        "speed with a quarter of botocore's CPU), botocore (pure Python), or auto: crt when awscrt is installed "
+        "and the server takes its requests (the first upload tells; else botocore). See the transfer page of the docs.",
+        default="auto",
+        rule=r.check_transfer,
+        cli=Flag("Upload path: auto (crt if it works), crt (awscrt, native) or botocore.", scope="publish"),
+    )
     lock: bool = option(
         "Take a lock object under the prefix (conditional write) so two publishes never interleave. "
         "``lock: false`` (the mode servers that cannot lock fall back to, with a warning) risks, when two "

@@ -35,6 +35,7 @@ log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 MULTIPART_CHUNKSIZE = 8 * 1024 * 1024
 _BLOCK = 1024 * 1024
+_HASH_BATCH = 256  # files per hashing task
 MAX_PARTS = 10_000
 MIN_PART = 5 * 1024 * 1024
 MAX_PART = 5 * 1024**3
@@ -143,6 +144,18 @@ def etag_of_bytes(data: bytes) -> str:
 
 def _hash_file(path: str, size: int) -> tuple[str, str]:
     """MD5 of the file, and the ETag an upload of it by our transfer settings gets."""
+    if size < MULTIPART_THRESHOLD:
+        # single-part: the ETag is the MD5; one digest, not two (the part digests are for multipart)
+        whole = hashlib.md5(usedforsecurity=False)
+        got = 0
+        with open(path, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                whole.update(block)
+                got += len(block)
+        if got < MULTIPART_THRESHOLD:
+            md5 = whole.hexdigest()
+            return md5, md5
+        size = got  # grew past the threshold since it was listed: hash it as the multipart upload will
     if multipart_chunksize(size) != MULTIPART_CHUNKSIZE:
         return _hash_file_huge(path, size)
     h = _EtagHasher()
@@ -210,9 +223,10 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
     to one of its own ancestors is skipped, so link loops end.
     """
     real_root = os.path.realpath(root)
-    stack: list[tuple[tuple[str, ...], str, frozenset[str]]] = [((), str(root), frozenset({real_root}))]
+    # (segments, path, its real path, real paths of its ancestors)
+    stack: list[tuple[tuple[str, ...], str, str, frozenset[str]]] = [((), str(root), real_root, frozenset({real_root}))]
     while stack:
-        segs, directory, ancestors = stack.pop()
+        segs, directory, real_dir, ancestors = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
         except OSError as exc:
@@ -222,7 +236,8 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
             ) from exc
         for entry in entries:
             here = (*segs, entry.name)
-            if entry.is_symlink():
+            link = entry.is_symlink()
+            if link:
                 target = os.path.realpath(entry.path)
                 if os.path.commonpath([real_root, target]) != real_root:
                     raise PublishError(
@@ -236,9 +251,10 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
                         "Remove the link or point it at a file inside the site; nothing was published.",
                     )
             if entry.is_dir(follow_symlinks=True):
-                real = os.path.realpath(entry.path)
+                # only a link can lead elsewhere; below a real folder the real path is its own path
+                real = os.path.realpath(entry.path) if link else os.path.join(real_dir, entry.name)
                 if real not in ancestors:
-                    stack.append((here, entry.path, ancestors | {real}))
+                    stack.append((here, entry.path, real, ancestors | {real}))
             elif entry.is_file(follow_symlinks=True):
                 yield here, entry.path, entry.stat(follow_symlinks=True).st_size
 
@@ -340,8 +356,20 @@ def scan(
                 "Check the file's permissions; nothing was published.",
             ) from exc
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="s3xa-hash") as pool:
-        files = list(pool.map(hash_one, found))
+    def hash_some(batch: list[tuple[str, str, str, int]]) -> list[LocalFile]:
+        return [hash_one(item) for item in batch]
+
+    # batches, not one future per file: the per-task overhead was a good share of the scan
+    step = max(1, min(_HASH_BATCH, -(-len(found) // max(1, workers))))
+    batches = [found[i : i + step] for i in range(0, len(found), step)]
+    files: list[LocalFile] = []
+    if len(batches) <= 1 or workers <= 1:
+        for batch in batches:
+            files.extend(hash_some(batch))
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3xa-hash") as pool:
+            for done in pool.map(hash_some, batches):
+                files.extend(done)
     files.sort(key=lambda f: f.key)
     return files
 

@@ -30,6 +30,7 @@ PAGES = [
     "cloudfront.md",
     "s3-compatible.md",
     "reliability.md",
+    "transfer.md",
     "benchmarks.md",
     "troubleshooting.md",
 ]
