@@ -38,6 +38,11 @@ class Phase(enum.IntEnum):
     INDEXES = 2
 
 
+# Deletes run in this order: stale pages go first (so no live page still uses an asset that is
+# about to go), then the files that point at pages, then the assets nothing uses any more.
+DELETE_ORDER = (Phase.PAGES, Phase.INDEXES, Phase.ASSETS)
+
+
 class Reason(enum.Enum):
     NEW = "new"
     CHANGED = "content changed"
@@ -101,6 +106,13 @@ class Plan:
         """Every site path whose object this plan writes or deletes (for CDN invalidation)."""
         written = {u.file.rel for u in [*self.uploads, *self.copies]}
         return sorted(written | {d.rel for d in self.deletes})
+
+    def delete_phases(self) -> list[list[RemoteObject]]:
+        """Deletes grouped by phase, in deleting order (DELETE_ORDER; empty groups dropped)."""
+        groups: dict[Phase, list[RemoteObject]] = {}
+        for d in self.deletes:
+            groups.setdefault(phase_of(d.rel), []).append(d)
+        return [groups[p] for p in DELETE_ORDER if p in groups]
 
     def phases(self) -> list[list[Upload]]:
         """Uploads grouped by phase, in publishing order (empty phases dropped)."""
@@ -188,7 +200,10 @@ def make_plan(
     stale: list[RemoteObject] = []
     retained: dict[str, Entry] = {}
     unmanaged = 0
+    managed = 0  # objects under the prefix this publisher manages: the share guard's denominator
     for rel in sorted(remote):
+        if rel in entries or delete_unmanaged:
+            managed += 1
         if rel in present:
             continue
         r = remote[rel]
@@ -209,8 +224,8 @@ def make_plan(
             retained[rel] = kept
         else:
             stale.append(r)
-    stale.sort(key=lambda r: r.key)
-    refusal = delete_refusal(len(stale), len(remote), max_deletes, max_delete_share)
+    stale.sort(key=lambda r: (DELETE_ORDER.index(phase_of(r.rel)), r.key))
+    refusal = delete_refusal(len(stale), managed, max_deletes, max_delete_share)
     return Plan(
         uploads,
         stale,
@@ -246,8 +261,13 @@ def manifest_objects(plan: Plan, written: Mapping[str, str], manifest: Manifest 
     return out
 
 
-def delete_refusal(n_deletes: int, n_remote: int, max_deletes: int, max_delete_share: float) -> str | None:
-    """Why the guard refuses ``n_deletes`` of ``n_remote`` objects, or None if it allows them."""
+def delete_refusal(n_deletes: int, n_managed: int, max_deletes: int, max_delete_share: float) -> str | None:
+    """Why the guard refuses ``n_deletes`` of ``n_managed`` objects, or None if it allows them.
+
+    ``n_managed``: the objects under the prefix this publisher manages (listed in its manifest;
+    with ``delete_unmanaged``, every object under the prefix). Objects of others beside them
+    do not dilute the share.
+    """
     if n_deletes == 0:
         return None
     if n_deletes > max_deletes:
@@ -256,10 +276,11 @@ def delete_refusal(n_deletes: int, n_remote: int, max_deletes: int, max_delete_s
             f"Nothing was changed. If this is intended, set max_deletes: {n_deletes} (or more) for this "
             "publish, or delete: false to publish without deleting."
         )
-    share = n_deletes / n_remote if n_remote else 0.0
+    share = n_deletes / n_managed if n_managed else 1.0
     if n_deletes > SHARE_GUARD_MIN and share > max_delete_share:
         return (
-            f"{n_deletes} of {n_remote} remote objects ({share:.0%}) would be deleted, more than "
+            f"{n_deletes} of the {n_managed} objects this publisher manages under the prefix ({share:.0%}) "
+            "would be deleted, more than "
             f"max_delete_share ({max_delete_share:.0%}). Nothing was changed. Check that site_dir and prefix "
             f"are right; if this is intended, set max_delete_share: {min(1.0, round(share + 0.005, 2))} "
             "(or 1 to turn the share guard off), or delete: false."

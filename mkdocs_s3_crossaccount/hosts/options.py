@@ -105,7 +105,7 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     max_deletes = _Checked(int, lambda v: rules.check_non_negative("max_deletes", v), default=500)
     """Refuse the publish when more stale objects than this would be deleted."""
     max_delete_share = _Checked((int, float), lambda v: rules.check_share("max_delete_share", v), default=0.5)
-    """Refuse when deletes exceed this share of the remote objects (above 10 deletes)."""
+    """Refuse when deletes exceed this share of the objects this publisher manages (above 10 deletes)."""
     content_types = _GlobMap("content_types", rules.check_content_type)
     """glob -> Content-Type overrides; first match wins over the built-in table."""
     dry_run = c.Type(bool, default=False)

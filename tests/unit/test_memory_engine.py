@@ -234,3 +234,34 @@ def test_a_cdn_failure_is_reported_then_raised_and_kept_pending(site: Path, tmp_
     publish_mem(dest, site, retry)
     assert "/docs/index.html" in retry.invalidated[0]  # the next publish invalidates what was left
     assert parse(dest.objects[f"docs/{MANIFEST_REL}"].body).pending_invalidation == ()
+
+
+# --- delete guards and order (issue 10 items 2 and 11) ---------------------------------------
+
+
+def test_share_guard_counts_only_managed_objects_not_foreign_ones(tmp_path: Path, dest: MemoryDestination) -> None:
+    """2,000 foreign objects beside a 306-object managed site must not dilute the share guard."""
+    pages = {"index.html": b"<html>home</html>"} | {f"p/{i}.html": b"<html>%d</html>" % i for i in range(305)}
+    root = make_site(tmp_path / "big", pages)
+    publish_mem(dest, root)
+    for i in range(2000):
+        dest.put(f"foreign/{i}.txt", b"theirs", {"ContentType": "text/plain"})
+    only_index = make_site(tmp_path / "small", {"index.html": b"<html>home</html>"})
+    with pytest.raises(PublishError) as err:
+        publish_mem(dest, only_index)
+    assert "305 of the 306 objects this publisher manages" in str(err.value)
+    assert dest.ops("delete_many") == []
+    assert len(content(dest)) == 306 + 2000
+
+
+def test_deletes_go_pages_then_indexes_then_assets(site: Path, dest: MemoryDestination) -> None:
+    """Stale pages go before the assets they use (the reverse of the upload phases)."""
+    make_site(site, {"old/page.html": b"<html>old</html>", "old/sitemap.xml": b"<urlset/>", "a/old.css": b"x{}"})
+    make_site(site, {"z/old.js": b"1", "z/page.html": b"<html>z</html>"})
+    publish_mem(dest, site)
+    for rel in ("old/page.html", "old/sitemap.xml", "a/old.css", "z/old.js", "z/page.html"):
+        (site / rel).unlink()
+    result = publish_mem(dest, site)
+    expected = ["docs/old/page.html", "docs/z/page.html", "docs/old/sitemap.xml", "docs/a/old.css", "docs/z/old.js"]
+    assert dest.ops("delete_many") == expected
+    assert result.deleted == expected
