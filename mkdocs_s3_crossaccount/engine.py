@@ -175,7 +175,7 @@ def plan_publish(local: list[LocalFile], listing: Listing, run: Run) -> Plan:
         retain_deploys=settings.retain_deploys,
         force=settings.force,
     )
-    plan = make_plan(local, listing.remote, listing.manifest, rules)
+    plan = make_plan(local, listing.remote, listing.manifest, rules, listing.nested)
     if plan.unmanaged_left:
         log.info(
             "Left %d object(s) under %s alone: no publish recorded them in the manifest%s. "

@@ -24,7 +24,7 @@ from mkdocs_s3_crossaccount.core import redirects
 from mkdocs_s3_crossaccount.core.content_types import content_type
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import Body, HeaderRules, fingerprint, gzip_applies
-from mkdocs_s3_crossaccount.core.keys import MAX_KEY_BYTES, rel_path, to_key
+from mkdocs_s3_crossaccount.core.keys import MAX_KEY_BYTES, bookkeeping_root, rel_path, to_key
 from mkdocs_s3_crossaccount.core.manifest import MANIFEST_DIR
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -302,8 +302,10 @@ def scan(
     found = []
     for segs, path, size in _walk(root):
         rel = rel_path(segs)
-        if rel.startswith(MANIFEST_DIR + "/"):
-            log.warning("Not publishing %s: %s/ is reserved for the deploy manifest", rel, MANIFEST_DIR)
+        if bookkeeping_root(rel) is not None:  # at any depth: a nested publisher's manifest and lock
+            log.warning(
+                "Not publishing %s: %s/ folders are reserved for the deploy manifest and lock", rel, MANIFEST_DIR
+            )
             continue
         key = to_key(prefix, rel)
         if len(key.encode()) > MAX_KEY_BYTES:

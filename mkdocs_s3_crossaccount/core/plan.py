@@ -173,8 +173,14 @@ def make_plan(
     remote: Mapping[str, RemoteObject],
     manifest: Manifest | None = None,
     rules: PlanRules | None = None,
+    nested: Iterable[str] = (),
 ) -> Plan:
-    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``rules.delete_unmanaged``."""
+    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``rules.delete_unmanaged``.
+
+    ``nested``: folders below the prefix (``"v2/"``) that another publisher owns; their objects
+    are deletion candidates only if this publisher's manifest lists them (never by ``delete_unmanaged``).
+    """
+    nested = tuple(nested)
     rules = rules or PlanRules()
     delete, max_deletes, max_delete_share = rules.delete, rules.max_deletes, rules.max_delete_share
     delete_unmanaged, retain_deploys, force = rules.delete_unmanaged, rules.retain_deploys, rules.force
@@ -202,13 +208,14 @@ def make_plan(
     unmanaged = 0
     managed = 0  # objects under the prefix this publisher manages: the share guard's denominator
     for rel in sorted(remote):
-        if rel in entries or delete_unmanaged:
+        foreign = any(rel.startswith(n) for n in nested)
+        if rel in entries or (delete_unmanaged and not foreign):
             managed += 1
         if rel in present:
             continue
         r = remote[rel]
         entry = entries.get(rel)
-        if entry is None and not delete_unmanaged:
+        if entry is None and (not delete_unmanaged or foreign):
             unmanaged += 1
             continue
         removed_at = entry.removed_at_deploy if entry and entry.removed_at_deploy is not None else deploy

@@ -265,3 +265,25 @@ def test_deletes_go_pages_then_indexes_then_assets(site: Path, dest: MemoryDesti
     expected = ["docs/old/page.html", "docs/z/page.html", "docs/old/sitemap.xml", "docs/a/old.css", "docs/z/old.js"]
     assert dest.ops("delete_many") == expected
     assert result.deleted == expected
+
+
+def test_delete_unmanaged_never_deletes_a_nested_publishers_bookkeeping(tmp_path: Path) -> None:
+    """A publisher at docs/v2 keeps its manifest, live lock and pages when docs publishes with delete_unmanaged."""
+    bucket = MemoryDestination(prefix="docs")
+    v2 = MemoryDestination(prefix="docs/v2", objects=bucket.objects)
+    v2_site = make_site(tmp_path / "v2", {"index.html": b"<html>v2</html>", "a.css": b"a{}"})
+    v2_run = Run(str(v2_site), Settings(bucket="memory-bucket", prefix="docs/v2"), "222222222222", "us-east-1")
+    publish_to(v2, lambda: inventory(str(v2_site), v2_run.settings), v2_run, None)
+    v2.put(LOCK_NAME, b'{"holder": "the v2 job"}', {"ContentType": "application/json"})  # its live lock
+    theirs = {k: o.body for k, o in bucket.objects.items() if k.startswith("docs/v2/")}
+    assert f"docs/v2/{MANIFEST_REL}" in theirs and f"docs/v2/{LOCK_NAME}" in theirs
+    root_site = make_site(tmp_path / "root", {"index.html": b"<html>root</html>"})
+    result = publish_mem(bucket, root_site, delete_unmanaged=True)
+    assert not [k for k in result.deleted if k.startswith("docs/v2/")]
+    assert {k: o.body for k, o in bucket.objects.items() if k.startswith("docs/v2/")} == theirs
+    assert result.plan.unmanaged_left == len(theirs) - 2  # its pages are counted as left alone
+
+
+def test_a_nested_bookkeeping_folder_in_the_site_is_not_uploaded(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "s", {"index.html": b"x", "v2/.mkdocs-s3-crossaccount/manifest.json": b"{}"})
+    assert [f.rel for f in scan(root, "docs")] == ["index.html"]
