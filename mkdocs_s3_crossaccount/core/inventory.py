@@ -200,13 +200,17 @@ def gzipped_body(path: str) -> tempfile.SpooledTemporaryFile[bytes]:
 def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
     """Yield (segments, path, size) for every regular file, refusing links out of ``root``.
 
-    Links inside the site are followed (a web server would serve both paths); a link back
-    to one of its own ancestors is skipped, so link loops end.
+    A link to a file inside the site is published at the link's path too (a web server would
+    serve both). A link to a folder inside the site publishes that folder's own tree under the
+    link's path once; links met inside a folder reached through a link are not followed (logged),
+    so mutually linked folders cost one copy per link, never a path per combination of links.
+    A link back to one of its own ancestors is skipped, so link loops end.
     """
     real_root = os.path.realpath(root)
-    stack: list[tuple[tuple[str, ...], str, frozenset[str]]] = [((), str(root), frozenset({real_root}))]
+    # (segments, path, real paths of the ancestors, reached through a folder link)
+    stack: list[tuple[tuple[str, ...], str, frozenset[str], bool]] = [((), str(root), frozenset({real_root}), False)]
     while stack:
-        segs, directory, ancestors = stack.pop()
+        segs, directory, ancestors, via_link = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
         except OSError as exc:
@@ -216,7 +220,8 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
             ) from exc
         for entry in entries:
             here = (*segs, entry.name)
-            if entry.is_symlink():
+            link = entry.is_symlink()
+            if link:
                 target = os.path.realpath(entry.path)
                 if os.path.commonpath([real_root, target]) != real_root:
                     raise PublishError(
@@ -231,8 +236,16 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
                     )
             if entry.is_dir(follow_symlinks=True):
                 real = os.path.realpath(entry.path)
-                if real not in ancestors:
-                    stack.append((here, entry.path, ancestors | {real}))
+                if real in ancestors:
+                    continue
+                if link and via_link:
+                    log.warning(
+                        "Not following the folder link %s: it is inside a folder reached through a link "
+                        "(its target is published at its own path)",
+                        "/".join(here),
+                    )
+                    continue
+                stack.append((here, entry.path, ancestors | {real}, via_link or link))
             elif entry.is_file(follow_symlinks=True):
                 yield here, entry.path, entry.stat(follow_symlinks=True).st_size
 
