@@ -287,3 +287,30 @@ def test_delete_unmanaged_never_deletes_a_nested_publishers_bookkeeping(tmp_path
 def test_a_nested_bookkeeping_folder_in_the_site_is_not_uploaded(tmp_path: Path) -> None:
     root = make_site(tmp_path / "s", {"index.html": b"x", "v2/.mkdocs-s3-crossaccount/manifest.json": b"{}"})
     assert [f.rel for f in scan(root, "docs")] == ["index.html"]
+
+
+_HEAD = b'{"format":1,"generator":"mkdocs-s3-crossaccount",'
+MALFORMED_MANIFESTS = {
+    "5000-digit deploy number": _HEAD + b'"objects":{},"deploy":{"number":' + b"9" * 5000 + b"}}",
+    "5000-digit size": _HEAD + b'"deploy":{},"objects":{"index.html":{"size":' + b"7" * 5000 + b"}}}",
+    "100k-deep nesting": _HEAD + b'"deploy":{},"objects":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "100k-deep objects": _HEAD + b'"objects":' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"}",
+    "not UTF-8": b"\xff\xfe\x00{",
+    "a list": b"[]",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_MANIFESTS.values(), ids=MALFORMED_MANIFESTS.keys())
+def test_an_unusable_manifest_warns_and_falls_back_to_etags(
+    body: bytes, site: Path, dest: MemoryDestination, caplog: pytest.LogCaptureFixture
+) -> None:
+    publish_mem(dest, site)
+    dest.put(MANIFEST_REL, body, {"ContentType": "application/json"})
+    (site / "assets/app.js").unlink()
+    (site / "index.html").write_bytes(b"<html>home v2</html>")
+    with caplog.at_level("WARNING"):
+        result = publish_mem(dest, site)
+    assert "is unusable" in caplog.text and "compares objects by ETag" in caplog.text
+    assert [k for k, _, _ in result.uploaded] == ["docs/index.html"]  # the rest matched by ETag
+    assert result.deleted == [] and "docs/assets/app.js" in dest.objects  # no manifest: nothing deleted
+    assert parse(dest.objects[f"docs/{MANIFEST_REL}"].body).number == 1  # a fresh, usable manifest
