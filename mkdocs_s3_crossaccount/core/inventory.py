@@ -250,6 +250,21 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
                 yield here, entry.path, entry.stat(follow_symlinks=True).st_size
 
 
+def _check_utf8(segs: tuple[str, ...]) -> None:
+    """Refuse a file name that is not UTF-8 (S3 keys are UTF-8): name the file, with its bad bytes escaped."""
+    rel = "/".join(segs)
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise PublishError(
+            f"The file name {shown!r} in the site dir is not valid UTF-8, so it cannot be an S3 key; "
+            "refusing to publish. Nothing was uploaded or deleted.",
+            "Rename the file (or the folder) to a UTF-8 name, e.g. `convmv -f latin1 -t utf8 --notest`, "
+            "then publish again.",
+        ) from None
+
+
 @dataclass(frozen=True)
 class _Rules:
     """What decides a file's body and headers: the header rules, redirect detection, the prefix."""
@@ -314,6 +329,7 @@ def scan(
         )
     found = []
     for segs, path, size in _walk(root):
+        _check_utf8(segs)
         rel = rel_path(segs)
         if bookkeeping_root(rel) is not None:  # at any depth: a nested publisher's manifest and lock
             log.warning(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -314,3 +315,20 @@ def test_an_unusable_manifest_warns_and_falls_back_to_etags(
     assert [k for k, _, _ in result.uploaded] == ["docs/index.html"]  # the rest matched by ETag
     assert result.deleted == [] and "docs/assets/app.js" in dest.objects  # no manifest: nothing deleted
     assert parse(dest.objects[f"docs/{MANIFEST_REL}"].body).number == 1  # a fresh, usable manifest
+
+
+def test_a_non_utf8_file_name_is_a_clear_error_and_nothing_is_deleted(site: Path, dest: MemoryDestination) -> None:
+    publish_mem(dest, site)
+    before = dict(content(dest))
+    (site / "assets/app.js").unlink()
+    os.makedirs(os.fsencode(site) + b"/caf\xe9", exist_ok=True)
+    with open(os.fsencode(site) + b"/caf\xe9/cr\xe8me.html", "wb") as fh:  # Latin-1 bytes, not UTF-8
+        fh.write(b"<html>x</html>")
+    calls = len(dest.calls)
+    with pytest.raises(PublishError) as err:
+        publish_mem(dest, site)
+    message = str(err.value)
+    assert "'caf\\\\xe9/cr\\\\xe8me.html'" in message and "not valid UTF-8" in message
+    assert "Rename the file" in message and "Nothing was uploaded or deleted" in message
+    assert not {op for op, _ in dest.calls[calls:]} & {"upload", "delete_many", "copy"}
+    assert content(dest) == before
