@@ -165,7 +165,7 @@ def cloudfront_cdn(ctx: AwsContext, settings: Settings, sleep: Callable[[float],
 def plan_publish(local: list[LocalFile], listing: Listing, run: Run) -> Plan:
     """The pure diff of the site against the bucket, with the guards applied."""
     settings = run.settings
-    check_site(local, settings.delete, run.site)
+    check_site(local, settings.delete, run.site, settings.allow_project_dir)
     rules = PlanRules(
         delete=settings.delete,
         max_deletes=settings.max_deletes,

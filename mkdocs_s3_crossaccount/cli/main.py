@@ -88,6 +88,12 @@ def _publish_flags(func: F) -> F:
         click.option("--report-file", help="Write a JSON report of the publish here."),
         click.option("--dotenv-file", help="Write DOCS_URL=... here (GitLab dotenv for environment:url)."),
         click.option("--site-url-template", help="Public URL, with {bucket} {prefix} {region} placeholders."),
+        click.option(
+            "--allow-project-dir",
+            is_flag=True,
+            default=None,
+            help="Publish SITE_DIR even if it looks like a project (mkdocs.yml, .git/, .env).",
+        ),
     ]
     for flag in reversed(flags):
         func = flag(func)
@@ -115,6 +121,7 @@ _OVERRIDE_KEYS = (
     "report_file",
     "dotenv_file",
     "site_url_template",
+    "allow_project_dir",
 )
 
 

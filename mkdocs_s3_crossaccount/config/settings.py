@@ -350,6 +350,8 @@ class Settings:
     keep: Sequence[str] = ()
     cache_control: Mapping[str, str] = field(default_factory=dict)
     force: bool = False
+    # publish a folder that looks like a project (mkdocs.yml, .git/, .env at its top), not a built site
+    allow_project_dir: bool = False
     gzip: bool | Sequence[str] = False
     redirects: bool = False
     retain_deploys: int = 0

@@ -295,8 +295,32 @@ def delete_refusal(n_deletes: int, n_managed: int, max_deletes: int, max_delete_
     return None
 
 
-def check_site(local: list[LocalFile], delete: bool, site_dir: str) -> None:
-    """Refuse to publish a site that looks broken, before anything is changed."""
+# Top-level names that make a folder a project, not a built site (publishing it would upload
+# the project's secrets and history).
+PROJECT_MARKERS = ("mkdocs.yml", "mkdocs.yaml", ".env", ".git")
+
+
+def project_markers(local: Iterable[LocalFile]) -> list[str]:
+    """The project markers at the top of the site (``.git`` as a folder or a file), sorted."""
+    found = set()
+    for f in local:
+        top = f.rel.split("/", 1)[0]
+        if top in PROJECT_MARKERS and (f.rel == top or top == ".git"):
+            found.add(top + "/" if f.rel != top else top)
+    return sorted(found)
+
+
+def check_site(local: list[LocalFile], delete: bool, site_dir: str, allow_project_dir: bool = False) -> None:
+    """Refuse to publish a site that looks broken or like a project folder, before anything is changed."""
+    markers = [] if allow_project_dir else project_markers(local)
+    if markers:
+        raise PublishError(
+            f"The site dir {site_dir!r} looks like a project folder, not a built site: it holds "
+            f"{', '.join(markers)}. Refusing to publish it (with or without delete), since that would upload "
+            "the project's configuration, secrets and history. Nothing was changed.",
+            "Point site_dir / SITE_DIR at the built site (`mkdocs build` writes it to site/), or, if this folder "
+            "really is what should be public, set allow_project_dir: true (--allow-project-dir).",
+        )
     if not local:
         raise PublishError(
             f"The site dir {site_dir!r} is empty; refusing to publish (with delete on, this would wipe the prefix).",

@@ -126,6 +126,9 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     A value of '' sends no Cache-Control for the files it matches."""
     force = c.Type(bool, default=False)
     """Upload every file again, whatever the manifest and the bucket say."""
+    allow_project_dir = c.Type(bool, default=False)
+    """Publish a site dir that looks like a project folder (mkdocs.yml, .git/ or .env at its top),
+    which is refused by default because it would upload the project's secrets and history."""
     gzip = _Checked((bool, list), rules.check_gzip, default=False)
     """Store text files gzip-compressed with Content-Encoding: gzip. true: html, css, js, json, xml,
     svg, txt, map; or a list of globs. Files ending in .gz are never compressed again."""
@@ -202,6 +205,7 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
             keep=tuple(self.keep),
             cache_control=dict(self.cache_control),
             force=self.force,
+            allow_project_dir=self.allow_project_dir,
             gzip=self.gzip if isinstance(self.gzip, bool) else tuple(self.gzip),
             redirects=self.redirects,
             retain_deploys=self.retain_deploys,

@@ -332,3 +332,19 @@ def test_a_non_utf8_file_name_is_a_clear_error_and_nothing_is_deleted(site: Path
     assert "Rename the file" in message and "Nothing was uploaded or deleted" in message
     assert not {op for op, _ in dest.calls[calls:]} & {"upload", "delete_many", "copy"}
     assert content(dest) == before
+
+
+@pytest.mark.parametrize("delete", [True, False])
+def test_a_project_folder_is_refused_unless_allowed(tmp_path: Path, dest: MemoryDestination, delete: bool) -> None:
+    project = make_site(
+        tmp_path / "proj",
+        {"mkdocs.yml": b"site_name: x\n", ".env": b"TOKEN=s3cr3t\n", ".git/config": b"[core]\n", "index.html": b"x"},
+    )
+    with pytest.raises(PublishError) as err:
+        publish_mem(dest, project, delete=delete)
+    message = str(err.value)
+    assert "looks like a project folder" in message and ".env, .git/, mkdocs.yml" in message
+    assert "allow_project_dir: true (--allow-project-dir)" in message
+    assert dest.ops("upload") == [] and content(dest) == {}
+    publish_mem(dest, project, delete=delete, allow_project_dir=True)
+    assert set(content(dest)) == {"mkdocs.yml", ".env", ".git/config", "index.html"}  # forced: as asked
