@@ -21,6 +21,7 @@ from mkdocs_s3_crossaccount.config.reader import load
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import policy as policies
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.redact import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +40,11 @@ class UsageProblem(Exception):
         super().__init__(str(err))
 
 
+def echo(message: str, err: bool = False) -> None:
+    """Every line the CLI prints (stdout or stderr) goes through the one redaction point."""
+    click.echo(redact(message), err=err)
+
+
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
@@ -49,7 +55,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(err: PublishError, code: int = EXIT_FAILURE) -> NoReturn:
-    click.echo(f"Error: {err}", err=True)
+    echo(f"Error: {err}", err=True)
     sys.exit(code)
 
 
@@ -146,7 +152,7 @@ def _guarded(func: Callable[[], int]) -> NoReturn:
     except PublishError as exc:
         _fail(exc)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug or an unforeseen environment: still one line, no traceback
         _fail(
@@ -220,13 +226,13 @@ def check_cmd(**kwargs: Any) -> None:
 
     def body() -> int:
         settings, _ = _settings(kwargs)
-        click.echo(f"Checking the publish to {settings.destination} (nothing is written)")
+        echo(f"Checking the publish to {settings.destination} (nothing is written)")
         failed = False
         for step in run_checks(settings):
             for line in step.lines():
-                click.echo(line)
+                echo(line)
             failed = failed or step.ok is False
-        click.echo("Some checks failed; see the fixes above." if failed else "All checks passed.")
+        echo("Some checks failed; see the fixes above." if failed else "All checks passed.")
         return EXIT_FAILURE if failed else 0
 
     _guarded(body)
@@ -338,19 +344,19 @@ def policy_cmd(
                 if key not in doc:
                     raise UsageProblem(PublishError(f"--only {only}: this setup has no such document."))
                 doc = doc[key]
-            click.echo(json.dumps(doc, indent=2))
+            echo(json.dumps(doc, indent=2))
             return 0
         if write_dir:
             out = Path(write_dir)
             out.mkdir(parents=True, exist_ok=True)
             for name, document in policies.files(docs).items():
-                (out / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-                click.echo(f"wrote {out / name}", err=True)
-            click.echo(f"# in {out}:", err=True)
+                (out / name).write_text(redact(json.dumps(document, indent=2)) + "\n", encoding="utf-8")
+                echo(f"wrote {out / name}", err=True)
+            echo(f"# in {out}:", err=True)
             for cmd in policies.aws_cli_commands(docs):
-                click.echo(cmd, err=True)
+                echo(cmd, err=True)
             return 0
-        click.echo(json.dumps(docs, indent=2))
+        echo(json.dumps(docs, indent=2))
         return 0
 
     _guarded(body)
@@ -391,13 +397,13 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
         n = len(removal.objects)
         if not yes:
             for obj in removal.objects:
-                click.echo(f"(dryrun) delete: s3://{settings.bucket}/{obj.key}")
-            click.echo(
+                echo(f"(dryrun) delete: s3://{settings.bucket}/{obj.key}")
+            echo(
                 f"Dry run: would delete {n} objects under {removal.destination}; nothing was changed. "
                 "Add --yes to delete."
             )
             return 0
-        click.echo(f"Deleted {len(removal.deleted)} objects under {removal.destination} as {removal.identity_arn}.")
+        echo(f"Deleted {len(removal.deleted)} objects under {removal.destination} as {removal.identity_arn}.")
         return 0
 
     _guarded(body)
@@ -415,7 +421,7 @@ def demo_cmd(keep_serving: bool, port: int) -> None:
     from mkdocs_s3_crossaccount.demo.run import run as run_demo
 
     def body() -> int:
-        return run_demo(click.echo, keep_serving=keep_serving, port=port)
+        return run_demo(echo, keep_serving=keep_serving, port=port)
 
     _guarded(body)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from mkdocs_s3_crossaccount.core.errors import SettingsError
 from mkdocs_s3_crossaccount.core.globs import GlobError, compile_glob
+from mkdocs_s3_crossaccount.core.redact import add_secret
 from mkdocs_s3_crossaccount.core.session_policy import session_policy
 
 # --- rules -------------------------------------------------------------------------
@@ -377,6 +378,7 @@ class Settings:
             check_role_arn(self.role_arn)
         if self.external_id is not None:
             check_external_id(self.external_id)
+            add_secret(self.external_id)  # masked from here on, whichever command reads these settings
         if self.role_session_name is not None:
             check_session_name(self.role_session_name)
         check_duration(self.duration_seconds)
