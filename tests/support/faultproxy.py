@@ -137,14 +137,16 @@ class ErrorResponse:
     With ``read_body=True`` the request body is read (and dropped) first and
     the connection stays open; with ``False`` the error is sent before the body
     (no ``100 Continue``) and the connection is closed afterwards. ``style``
-    ``"query"`` sends the body STS and IAM use (``<ErrorResponse><Error>…``).
+    ``"query"`` sends the body STS and IAM use (``<ErrorResponse><Error>…``);
+    ``"raw"`` sends ``message`` itself as the body (any status, 200 included:
+    a server that answers something else than what the client asked for).
     """
 
     status: int = 500
     code: str = "InternalError"
     message: str = "We encountered an internal error. Please try again."
     read_body: bool = True
-    style: Literal["s3", "query"] = "s3"
+    style: Literal["s3", "query", "raw"] = "s3"
 
     @property
     def label(self) -> str:
@@ -579,11 +581,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.close_connection = True
             record.status = fault.status
-            body = (
-                query_error_xml(fault.code, fault.message)
-                if fault.style == "query"
-                else s3_error_xml(fault.code, fault.message, record.path)
-            )
+            if fault.style == "raw":
+                body = fault.message.encode()
+            elif fault.style == "query":
+                body = query_error_xml(fault.code, fault.message)
+            else:
+                body = s3_error_xml(fault.code, fault.message, record.path)
             self._send_simple(fault.status, body)
             return
         if isinstance(fault, ResetConnection) and fault.when == "after_body":
