@@ -25,7 +25,7 @@ _PATTERNS = [
     re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[A-Za-z0-9/+=%]+"),
     re.compile(
         r"(['\"]?(?:SecretAccessKey|SessionToken|WebIdentityToken|ExternalId|aws_secret_access_key|aws_session_token)"
-        r"['\"]?\s*[:=]\s*b?['\"]?)(?!REPLACE-WITH-)[^'\"&,\s}]+"  # placeholders in policies are not secrets
+        r"['\"]?\s*[:=]\s*b?['\"]?)(?!REPLACE-WITH-|<)[^'\"&,\s}]+"  # placeholders in policies are not secrets
     ),
     # a JWT (an OIDC id_token) wherever it appears, named or not: nothing we print is one
     re.compile(r"()eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from mkdocs_s3_crossaccount.cli import main as cli_main
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.plan import make_plan
@@ -33,8 +35,10 @@ def test_a_jwt_is_masked_even_unnamed() -> None:
     assert redact("token eyJhbGciOiJSUzI1NiJ9.claims-part.sig-part here") == f"token {MASK} here"
 
 
-def test_policy_placeholders_are_not_masked() -> None:
-    text = '"sts:ExternalId": "REPLACE-WITH-YOUR-EXTERNAL-ID"'
+@pytest.mark.parametrize(
+    "text", ['"sts:ExternalId": "REPLACE-WITH-YOUR-EXTERNAL-ID"', '{"sts:ExternalId": "<your external_id>"}']
+)
+def test_policy_placeholders_are_not_masked(text: str) -> None:
     assert redact(text) == text
 
 
