@@ -32,7 +32,7 @@ get `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_STS` (s5cmd also `--endpoint-url`)
 moto's AssumeRole returns a new random key pair per session, unknown before the
 client asks for it; anonymous mode (no `--auth-key`) would accept anything, so a
 client that skipped AssumeRole would not be caught. We use rclone's `--auth-proxy`:
-for every new access key ID rclone runs `bench/authproxy.py`, which looks the key up
+for every new access key ID rclone runs `tests/support/rclone_authproxy.py`, which looks the key up
 among the sessions moto's STS has issued (`GET /moto-api/data.json`,
 `sts.AssumedRole`) and, only if it is a session of
 `arn:aws:iam::222222222222:role/docs-publisher`, returns that session's secret; rclone

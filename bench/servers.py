@@ -22,6 +22,11 @@ import psutil
 
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR.parent) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR.parent))  # the repository root: tests.support is shared
+
+from tests.support.s3servers import rclone_command  # noqa: E402  (after the path is set)
+
 ORPHAN_GUARD = BENCH_DIR / "orphan_guard.py"
 
 
@@ -141,33 +146,11 @@ def rclone_s3_server(
     """``rclone serve s3`` over ``root`` (each sub-directory is a bucket).
 
     Requests must be SigV4-signed with a session that moto's STS issued for
-    ``role_arn``: rclone asks :mod:`authproxy` for the secret of each access key.
+    ``role_arn``: rclone asks ``tests/support/rclone_authproxy.py`` for the secret of each
+    access key. The command line is built by ``tests/support/s3servers.py``, which the
+    integration tests share.
     """
-    config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.touch()
-    env = dict(os.environ)
-    env.update(
-        {
-            "RCLONE_CONFIG": str(config_path),
-            "BENCH_MOTO_URL": moto_url,
-            "BENCH_S3_ROOT": str(root),
-            "BENCH_ROLE_ARN": role_arn,
-        }
-    )
-    auth_proxy = f"{sys.executable} -S -E {BENCH_DIR / 'authproxy.py'}"
-    if " " in sys.executable or " " in str(BENCH_DIR):
-        raise RuntimeError("rclone splits --auth-proxy at spaces: use paths without")
-    argv = [
-        str(rclone_bin),
-        "serve",
-        "s3",
-        "--addr",
-        f"{HOST}:{port}",
-        "--etag-hash",
-        "MD5",
-        "--auth-proxy",
-        auth_proxy,
-    ]
+    argv, env = rclone_command(rclone_bin, port, root, moto_url, role_arn, config_path)
     return Server("rclone", argv, [port], log_path, env)
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+from mkdocs_s3_crossaccount.aws.cf_function import origin_warnings
 from mkdocs_s3_crossaccount.aws.cloudfront import CdnLimits, CloudFrontCdn
 from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, Clock, _utcnow, connect
@@ -39,6 +42,7 @@ from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_inf
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
 from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
 from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_reports
+from mkdocs_s3_crossaccount.core.uploads import abort_stale_uploads
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -76,9 +80,12 @@ def publish(
     started = time.monotonic()
     _limit_malloc_arenas()
     site = os.fspath(site_dir)
-    with _scanning(site, settings) as local:  # hash the site while the role is assumed and the bucket listed
+    # SIGTERM unwinds like Ctrl-C; the site is hashed while the role is assumed and the bucket listed
+    with sigterm_unwinds(), _scanning(site, settings) as local:
         ctx = connect(settings, clock=clock)
         dest = s3_destination(ctx, settings)
+        for warning in origin_warnings(ctx, settings):  # once per publish, and only with a distribution
+            log.warning("%s", warning)
         run = Run(
             site,
             settings,
@@ -99,7 +106,7 @@ def publish(
 def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run, cdn: Cdn | None) -> PublishResult:
     """The pipeline after connecting: everything it does to the bucket goes through ``dest``."""
     settings = run.settings
-    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run):
+    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run) as held:
         # listed under the lock: no other publish changes the prefix between plan and apply
         listing = read_listing(dest)
         files = local()
@@ -112,13 +119,24 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
             return dry_run(result, plan, run, cdn)
         if plan.refusal:
             raise PublishError(plan.refusal)
-        applied = apply_plan(dest, plan, run.progress_interval)
+        clean_up_uploads(dest, plan, listing, held, run)
+        applied = apply_plan(dest, plan, run.progress_interval, lambda before: lock.confirm(held, before))
         record_applied(result, applied)
         outcome = invalidate(cdn, result.invalidation_paths, plan)
         wait_for_cdn(cdn, outcome, settings)
         record_cdn(result, outcome)
-        result.manifest_written = write_manifest(dest, plan, applied, outcome, listing.manifest, run)
+        new = new_manifest(plan, applied, outcome, listing.manifest, run, dest.identity_arn)
+        if new is not None:
+            lock.confirm(held, "writing the manifest")
+            save_manifest(dest, serialise(new), settings.kms_key_arn)
+        result.manifest_written = new is not None
     return finish(result, run, outcome)
+
+
+def clean_up_uploads(dest: Destination, plan: Plan, listing: Listing, held: lock.Lock | None, run: Run) -> None:
+    """Abort incomplete multipart uploads a killed publish left (only when this one uploads or took over)."""
+    if plan.uploads or (held is not None and held.took_over):
+        abort_stale_uploads(dest, run.settings.lock_timeout, listing.remote)
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:
@@ -149,7 +167,12 @@ def s3_destination(ctx: AwsContext, settings: Settings) -> S3Destination:
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     # the pool must fit every concurrent request (small puts and multipart parts run side by side)
     """The target account's S3 client, its pool sized to the concurrency."""
-    return ctx.client("s3", max_pool_connections=2 * settings.concurrency + 4, endpoint_url=settings.endpoint_url)
+    return ctx.client(
+        "s3",
+        max_pool_connections=2 * settings.concurrency + 4,
+        endpoint_url=settings.endpoint_url,
+        checksums=settings.checksums,
+    )
 
 
 def cloudfront_cdn(ctx: AwsContext, settings: Settings, sleep: Callable[[float], None]) -> CloudFrontCdn | None:
@@ -265,22 +288,20 @@ def record_cdn(result: PublishResult, outcome: CdnOutcome) -> None:
     result.invalidation_ids = list(outcome.ids)
 
 
-def write_manifest(
-    dest: Destination, plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run
-) -> bool:
-    """Record what this publisher now owns (last: after uploads, deletes and the CDN). True if written."""
+def new_manifest(
+    plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run, identity_arn: str
+) -> Manifest | None:
+    """What this publisher now owns (written last: after uploads, deletes and the CDN). None: nothing changed."""
     objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest)
     pending = manifest.pending_invalidation if manifest else ()
     unchanged = manifest is not None and dict(manifest.objects) == objects and tuple(pending) == outcome.pending
     if not plan.changes and unchanged:
-        return False
+        return None
     publisher = Publisher(
-        _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, dest.identity_arn
+        _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, identity_arn
     )
     deploy = deploy_info(plan.deploy, run.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
-    new = Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
-    save_manifest(dest, serialise(new), run.settings.kms_key_arn)
-    return True
+    return Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
 
 
 def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResult:
@@ -296,6 +317,46 @@ def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResul
 
 
 # --- process-level details -----------------------------------------------------------
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a publish (``docker stop``, a cancelled CI job).
+
+    Raised in the main thread like Ctrl-C's KeyboardInterrupt, so the publish unwinds the same
+    way: uploads in flight finish or are cancelled, nothing more starts, nothing is deleted
+    after an unfinished write, and the lock is released. The CLI exits 143 (128 + SIGTERM).
+    """
+
+    exit_code = 128 + signal.SIGTERM
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """While a publish runs, SIGTERM raises Terminated in the main thread (then further ones are ignored).
+
+    Only where SIGTERM still has its default action (which would kill the process with the lock
+    left behind) and only in the main thread: a host that handles SIGTERM itself keeps its handler.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) not in (
+        signal.SIG_DFL,
+        None,
+    ):
+        yield
+        return
+    fired = threading.Event()
+
+    def terminate(signum: int, frame: object) -> None:
+        if fired.is_set():
+            return  # already unwinding: let the lock release finish
+        fired.set()
+        log.warning("SIGTERM: stopping the publish (nothing new starts; the lock is released)")
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:

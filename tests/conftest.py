@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.fixtures import moto_cloudfront  # noqa: F401  (moto extended for CloudFront Functions)
 from tests.support.motoserver import Credentials, MotoServer, assume_role, make_client, start_moto_server
 
 ROOT = Path(__file__).resolve().parent.parent

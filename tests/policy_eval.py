@@ -74,6 +74,7 @@ S3_ACTIONS = {
     "UploadPart": ("s3:PutObject", "o"),
     "CompleteMultipartUpload": ("s3:PutObject", "o"),
     "AbortMultipartUpload": ("s3:AbortMultipartUpload", "o"),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", "b"),
     "DeleteObject": ("s3:DeleteObject", "o"),
     "DeleteObjects": ("s3:DeleteObject", "o"),
 }

@@ -166,6 +166,9 @@ class BotocoreTransfer:
                     )
                     futures.append((up, big))
                 self._collect(futures, failed, batch)
+        except BaseException:  # SIGTERM / Ctrl-C in the main thread: start nothing more, cancel multipart
+            failed.set()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             manager.shutdown(cancel=failed.is_set())
@@ -188,6 +191,8 @@ class BotocoreTransfer:
                 pending.cancel()
             try:
                 etag = pending.result()
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM arrived in this (the main) thread: unwind
+                raise
             except BaseException as exc:
                 if not is_cancel(exc):
                     batch.errors.append((up, self._dest.translate(exc, up, "upload to")))

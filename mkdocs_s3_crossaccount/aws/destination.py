@@ -12,6 +12,7 @@ calls, copies and deletes stay here.
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from mkdocs_s3_crossaccount.core.destination import (
     ConditionsUnsupported,
     Deleted,
     Fetched,
+    PendingUpload,
     Progress,
 )
 from mkdocs_s3_crossaccount.core.errors import PublishError
@@ -53,6 +55,23 @@ class S3Destination:
         self._identity = ctx.identity.arn
         self._concurrency = concurrency
         self._transfer: Transfer | None = None
+        self._retries = 0
+        self._retries_mutex = threading.Lock()
+        s3.meta.events.register("after-call.s3", self._count_retries, unique_id=f"s3xa-retries-{id(self)}")
+
+    def _count_retries(self, http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
+        """Requests botocore repeated before this answer (throttling, transient faults)."""
+        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        again = int(meta.get("RetryAttempts", 0) or 0)
+        if again:
+            with self._retries_mutex:
+                self._retries += again
+
+    @property
+    def retries(self) -> int:
+        """Requests repeated so far through this destination's botocore client."""
+        with self._retries_mutex:
+            return self._retries
 
     # --- identity of the destination ------------------------------------------------
 
@@ -77,6 +96,10 @@ class S3Destination:
     @property
     def url(self) -> str:
         return f"s3://{self._bucket}/{list_prefix(self._prefix)}"
+
+    @property
+    def server(self) -> str:
+        return str(self._s3.meta.endpoint_url)
 
     @property
     def client(self) -> Any:
@@ -183,7 +206,7 @@ class S3Destination:
             resp = self._call("put_object", Key=key, Body=body, **headers, **conditions)
         except ClientError as exc:
             if conditions:
-                self._raise_condition(exc)
+                self._raise_condition(exc, if_match is not None)
             if diagnose.code_of(exc) == "NoSuchBucket":
                 raise diagnose.bucket_failed(exc, self._bucket, self._owner, self._identity, "write to") from exc
             raise diagnose.object_failed(exc, self._bucket, key, self._identity, "upload to", self._owner) from exc
@@ -198,18 +221,20 @@ class S3Destination:
             self._call("delete_object", Key=key, **conditions)
         except ClientError as exc:
             if conditions:
-                self._raise_condition(exc)
+                self._raise_condition(exc, True)
             raise diagnose.object_failed(exc, self._bucket, key, self._identity, "delete", self._owner) from exc
         except BotoCoreError as exc:
             raise diagnose.object_failed(exc, self._bucket, key, self._identity, "delete", self._owner) from exc
 
     @staticmethod
-    def _raise_condition(exc: ClientError) -> None:
+    def _raise_condition(exc: ClientError, if_match: bool) -> None:
         code, status = diagnose.code_of(exc), diagnose.status_of(exc)
         if code == "NotImplemented" or status == 501:
             raise ConditionsUnsupported(code or str(status)) from exc
         if code in _PRECONDITION or status in (409, 412):
             raise ConditionFailed(code or str(status)) from exc
+        if if_match and (code == "NoSuchKey" or (status == 404 and code in ("", "404", "NotFound"))):
+            raise ConditionFailed(code or str(status)) from exc  # If-Match on a key that is gone
 
     # --- batches -------------------------------------------------------------------------
 
@@ -218,7 +243,10 @@ class S3Destination:
             from mkdocs_s3_crossaccount.aws.botocore_transfer import BotocoreTransfer
 
             self._transfer = BotocoreTransfer(self, self._concurrency)
-        return self._transfer.upload_many(uploads, on_done)
+        before = self.retries
+        batch = self._transfer.upload_many(uploads, on_done)
+        batch.retries += self.retries - before  # the botocore client's; a transfer may count its own
+        return batch
 
     def copy_in_place(self, uploads: Sequence[Upload]) -> Batch:
         """CopyObject onto itself with MetadataDirective REPLACE: S3 copies inside the bucket."""
@@ -251,8 +279,10 @@ class S3Destination:
                 batch.done.append(up)
                 batch.etags[up.file.key] = etag
 
+        before = self.retries
         with ThreadPoolExecutor(max_workers=max(1, self._concurrency), thread_name_prefix="s3xa-copy") as pool:
             list(pool.map(one, uploads))
+        batch.retries = self.retries - before
         return batch
 
     def delete_many(self, objects: Sequence[RemoteObject]) -> Deleted:
@@ -278,6 +308,34 @@ class S3Destination:
                 out.error = PublishError(f"{base.message} ({len(errors)} keys in the batch failed)", base.fix)
                 return out
         return out
+
+    def pending_uploads(self) -> tuple[PendingUpload, ...]:
+        found: builtins.list[PendingUpload] = []
+        try:
+            pages = self._s3.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self._bucket, Prefix=list_prefix(self._prefix), ExpectedBucketOwner=self._owner
+            )
+            for page in pages:
+                for item in page.get("Uploads", ()):
+                    key = str(item["Key"])
+                    rel = from_key(self._prefix, key)
+                    if rel is not None:
+                        found.append(PendingUpload(rel, key, str(item["UploadId"]), item.get("Initiated")))
+        except (ClientError, BotoCoreError) as exc:
+            raise diagnose.bucket_failed(
+                exc, self._bucket, self._owner, self._identity, "list the incomplete uploads of"
+            ) from exc
+        return tuple(found)
+
+    def abort_upload(self, upload: PendingUpload) -> None:
+        try:
+            self._call("abort_multipart_upload", Key=upload.key, UploadId=upload.upload_id)
+        except (ClientError, BotoCoreError) as exc:
+            if diagnose.code_of(exc) == "NoSuchUpload":
+                return  # completed or aborted meanwhile
+            raise diagnose.object_failed(
+                exc, self._bucket, upload.key, self._identity, "abort the incomplete upload of", self._owner
+            ) from exc
 
     def translate(self, exc: BaseException, up: Upload, action: str) -> PublishError:
         """One file's failure as a PublishError naming the bucket, key and identity."""

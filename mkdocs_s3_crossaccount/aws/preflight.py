@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.aws import cf_function, diagnose
 from mkdocs_s3_crossaccount.aws.destination import S3Destination
 from mkdocs_s3_crossaccount.aws.session import AwsContext, TokenLoader, connect, source_identity
 from mkdocs_s3_crossaccount.config.settings import Settings
@@ -78,9 +78,14 @@ def run_checks(settings: Settings) -> Iterator[Step]:
     # publish makes. (HeadBucket would need s3:ListBucket without the s3:prefix condition.)
     yield from _check_bucket(_destination(ctx, settings), ctx, settings)
 
+    # 6. the CloudFront distribution's origin: website endpoint or REST (OAC/OAI), and its function
+    for ok, detail, fix in cf_function.check_steps(ctx, settings):
+        yield Step("CloudFront origin", ok, detail, fix)
+
 
 def _destination(ctx: AwsContext, settings: Settings) -> S3Destination:
-    return S3Destination(ctx.client("s3", endpoint_url=settings.endpoint_url), settings.bucket, settings.prefix, ctx)
+    s3 = ctx.client("s3", endpoint_url=settings.endpoint_url, checksums=settings.checksums)
+    return S3Destination(s3, settings.bucket, settings.prefix, ctx)
 
 
 def _check_bucket(dest: S3Destination, ctx: AwsContext, settings: Settings) -> Iterator[Step]:

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +31,7 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
 from botocore.utils import parse_timestamp
 
+from mkdocs_s3_crossaccount.aws import checksums as checksum_rules
 from mkdocs_s3_crossaccount.aws import diagnose
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core.errors import PublishError
@@ -39,6 +40,12 @@ from mkdocs_s3_crossaccount.core.redact import add_secret
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
 DEFAULT_REGION = "us-east-1"
+# Retries when neither AWS_RETRY_MODE / AWS_MAX_ATTEMPTS nor the profile's retry_mode / max_attempts say:
+# standard mode, 10 attempts in all (the first and 9 retries), so a prefix throttled with 503 SlowDown
+# on 30% of requests still publishes (a request then fails with probability 0.3^10, about 6 in a million).
+DEFAULT_RETRY_MODE = "standard"
+DEFAULT_MAX_ATTEMPTS = 10
+RETRY_MODES = ("standard", "adaptive", "legacy")
 CHAINED_MAX_SECONDS = 3600  # STS caps a session reached through another role's session at 1 hour
 Clock = Callable[[], datetime.datetime]
 
@@ -64,18 +71,69 @@ class AwsContext:
     region: str
     owner: str  # ExpectedBucketOwner for every bucket request
     refreshes: list[datetime.datetime]  # when role credentials were (re)fetched, for reports/tests
+    retries: dict[str, Any] = field(
+        default_factory=lambda: {"mode": DEFAULT_RETRY_MODE, "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
+    )  # botocore's retry config (retry_settings)
 
-    def client(self, service: str, max_pool_connections: int = 10, endpoint_url: str | None = None) -> Any:
-        """A client of ``service`` on the target-account session, with our timeouts and retries."""
+    def client(
+        self,
+        service: str,
+        max_pool_connections: int = 10,
+        endpoint_url: str | None = None,
+        checksums: str | None = None,
+    ) -> Any:
+        """A client of ``service`` on the target-account session, with our timeouts and retries.
+
+        For S3, ``checksums`` is the option of that name (see aws/checksums.py): it sets the
+        client's checksum config and, where needed, Content-MD5 on DeleteObjects.
+        """
         cfg = Config(
             max_pool_connections=max_pool_connections,
-            retries={"mode": "standard", "max_attempts": 5},
+            retries=dict(self.retries),  # type: ignore[arg-type]
             connect_timeout=10,
             read_timeout=60,
             tcp_keepalive=True,
         )
+        if checksums is not None:
+            extra: dict[str, Any] = checksum_rules.client_checksum_config(checksums, endpoint_url, os.environ)
+            cfg = cfg.merge(Config(**extra))
         make: Any = self.session.client  # boto3-stubs overloads want a literal service name
-        return make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
+        client = make(service, region_name=self.region, endpoint_url=endpoint_url, config=cfg)
+        if checksums is not None and checksum_rules.delete_needs_content_md5(checksums, endpoint_url, os.environ):
+            checksum_rules.install_content_md5(client)
+        return client
+
+
+def retry_settings(source: botocore.session.Session, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """botocore's retry config: AWS_RETRY_MODE / AWS_MAX_ATTEMPTS, else the profile's retry_mode /
+    max_attempts (of ``profile:``, which the role session does not see), else our defaults.
+
+    ``max_attempts`` counts every attempt (the first included), as the AWS CLI and SDKs read it.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        scoped = source.get_scoped_config()
+    except ProfileNotFound:
+        scoped = {}
+    mode_from = "AWS_RETRY_MODE" if env.get("AWS_RETRY_MODE") else "retry_mode in the AWS profile"
+    mode = str(env.get("AWS_RETRY_MODE") or scoped.get("retry_mode") or DEFAULT_RETRY_MODE).strip().lower()
+    if mode not in RETRY_MODES:
+        raise PublishError(
+            f"{mode_from} is {mode!r}; botocore knows {', '.join(RETRY_MODES)}.",
+            f"Set {mode_from.split()[0]} to standard or adaptive, or unset it (default: {DEFAULT_RETRY_MODE}).",
+        )
+    attempts_from = "AWS_MAX_ATTEMPTS" if env.get("AWS_MAX_ATTEMPTS") else "max_attempts in the AWS profile"
+    raw = env.get("AWS_MAX_ATTEMPTS") or scoped.get("max_attempts") or DEFAULT_MAX_ATTEMPTS
+    try:
+        attempts = int(str(raw).strip())
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        raise PublishError(
+            f"{attempts_from} is {str(raw)!r}; it must be a whole number of attempts, 1 or more.",
+            f"Fix {attempts_from.split()[0]}, or unset it (default: {DEFAULT_MAX_ATTEMPTS}).",
+        )
+    return {"mode": mode, "total_max_attempts": attempts}
 
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
@@ -341,6 +399,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     add_secret(settings.external_id)
     check_endpoint_variables()
     source = _source_session(settings)
+    retry_settings(source)  # a bad AWS_RETRY_MODE / AWS_MAX_ATTEMPTS is one clear error, before any request
     region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
     source_boto = boto3.Session(botocore_session=source, region_name=region)
     refreshes: list[datetime.datetime] = []
@@ -352,7 +411,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
             _register(creds)
         owner = settings.expected_bucket_owner or identity.account
         log.info("Publishing as %s (account %s), no role_arn set", identity.arn, identity.account)
-        return AwsContext(source_boto, identity, region, owner, refreshes)
+        return AwsContext(source_boto, identity, region, owner, refreshes, retry_settings(source))
 
     src = _Source(source, region, clock, refreshes)
     duration = settings.duration_seconds
@@ -458,4 +517,4 @@ def _checked_context(
         raise diagnose.wrong_account(identity.arn, identity.account, role_account, settings.role_arn)
     owner = settings.expected_bucket_owner or role_account
     log.info("Assumed %s (account %s)", identity.arn, identity.account)
-    return AwsContext(target_boto, identity, region, owner, refreshes)
+    return AwsContext(target_boto, identity, region, owner, refreshes, retry_settings(source))

@@ -54,9 +54,9 @@ def _setup_logging(verbose: bool) -> None:
     root.propagate = False
 
 
-def echo(message: str, err: bool = False) -> None:
+def echo(message: str, err: bool = False, nl: bool = True) -> None:
     """Every line the CLI prints (stdout or stderr) goes through the one redaction point."""
-    click.echo(redact(message), err=err)
+    click.echo(redact(message), err=err, nl=nl)
 
 
 def _fail(err: PublishError, code: int = EXIT_FAILURE) -> NoReturn:
@@ -126,7 +126,12 @@ def _guarded(func: Callable[[], int]) -> NoReturn:
         _fail(exc.err, EXIT_USAGE)
     except PublishError as exc:
         _fail(exc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from mkdocs_s3_crossaccount.engine import Terminated
+
+        if isinstance(exc, Terminated):
+            echo("Terminated (SIGTERM): the publish stopped and released its lock.", err=True)
+            sys.exit(Terminated.exit_code)
         echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug or an unforeseen environment: still one line, no traceback
@@ -193,7 +198,7 @@ def plan_cmd(site_dir: str | None, exit_code: bool, **kwargs: Any) -> None:
 @cli.command("check")
 @_config_flags
 def check_cmd(**kwargs: Any) -> None:
-    """Preflight that writes nothing: identity, role, account, bucket and owner, list permission.
+    """Preflight that writes nothing: identity, role, account, bucket and owner, list permission, CloudFront origin.
 
     Each failure comes with its fix (the policy statement to add, the principal to trust).
     """
@@ -283,6 +288,13 @@ def _gitlab_flags(func: F) -> F:
     "GetCallerIdentity; an assumed-role session becomes its role ARN).",
 )
 @_gitlab_flags
+@click.option(
+    "--cloudfront-function",
+    "cloudfront_function",
+    is_flag=True,
+    help="Also grant what `cloudfront-function --deploy` needs (the function mkdocs-s3xa-<distribution id>, "
+    "and reading/updating cloudfront_distribution_id's config, which `check` reads too).",
+)
 @click.option("--only", type=click.Choice(sorted(_ONLY)), help="Print just this document (for file://...).")
 @click.option(
     "--write",
@@ -291,13 +303,19 @@ def _gitlab_flags(func: F) -> F:
     help="Write each document as a JSON file in this folder and print the aws iam commands that use them.",
 )
 def policy_cmd(
-    principal: str | None, gitlab: GitLabFlags, only: str | None, write_dir: str | None, **kwargs: Any
+    principal: str | None,
+    gitlab: GitLabFlags,
+    cloudfront_function: bool,
+    only: str | None,
+    write_dir: str | None,
+    **kwargs: Any,
 ) -> None:
     """Print the documents account's trust policy and least-privilege permission policy (valid JSON).
 
     Ready for `aws iam create-role --assume-role-policy-document` and `aws iam put-role-policy`.
     """
     from mkdocs_s3_crossaccount.aws.session import source_identity
+    from mkdocs_s3_crossaccount.core.cf_function import function_name as cf_function_name
 
     def body() -> int:
         settings, _ = _settings(kwargs)
@@ -306,6 +324,13 @@ def policy_cmd(
                 PublishError(
                     "No role_arn: the policies are for the documents-account role.",
                     "Set role_arn in the plugin block or pass --role-arn.",
+                )
+            )
+        if cloudfront_function and not settings.cloudfront_distribution_id:
+            raise UsageProblem(
+                PublishError(
+                    "--cloudfront-function: the function is attached to a distribution, and none is configured.",
+                    "Set cloudfront_distribution_id in the plugin block.",
                 )
             )
         oidc = None
@@ -339,6 +364,11 @@ def policy_cmd(
                     web_identity_role_arn=settings.web_identity_role_arn,
                     cloudfront_distribution_id=settings.cloudfront_distribution_id,
                     kms_key_arn=settings.kms_key_arn,
+                    cloudfront_function=(
+                        cf_function_name(settings.cloudfront_distribution_id)
+                        if cloudfront_function and settings.cloudfront_distribution_id
+                        else None
+                    ),
                 )
             )
         except ValueError as exc:
@@ -362,6 +392,70 @@ def policy_cmd(
                 echo(cmd, err=True)
             return 0
         echo(json.dumps(docs, indent=2))
+        return 0
+
+    _guarded(body)
+
+
+@cli.command("cloudfront-function")
+@click.argument("site_dir", required=False, type=click.Path(file_okay=False))
+@_config_flags
+@click.option("--write", "write_file", type=click.Path(dir_okay=False), help="Write the function's code to this file.")
+@click.option(
+    "--deploy",
+    is_flag=True,
+    help="Create or update the function, publish it and attach it to viewer-request of the default cache "
+    "behaviour of cloudfront_distribution_id.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what --deploy would change; change nothing.")
+@click.option(
+    "--default-version",
+    help="Versioned site: the version folder / redirects to (default: what versions.json names, if any).",
+)
+@click.option("--function-name", help="Name of the CloudFront function (default: mkdocs-s3xa-<distribution id>).")
+@click.option("--replace", is_flag=True, help="With --deploy: replace another viewer-request function attached there.")
+def cloudfront_function_cmd(site_dir: str | None, write_file: str | None, **kwargs: Any) -> None:
+    """Print the CloudFront viewer-request function for a private (OAC) bucket origin.
+
+    It serves dir/index.html for /dir/, redirects /dir to /dir/, answers the mkdocs-redirects
+    pages (with redirects: true) with 301s that keep the query string, and on a versioned site
+    redirects / to the default version. Built from SITE_DIR (default: the config's site_dir).
+    """
+    from mkdocs_s3_crossaccount.aws import cf_function
+
+    deploy, dry_run, replace = kwargs.pop("deploy"), kwargs.pop("dry_run"), kwargs.pop("replace")
+    default_version, function_name = kwargs.pop("default_version"), kwargs.pop("function_name")
+
+    def body() -> int:
+        settings, config_site = _settings(kwargs, require_block=site_dir is None)
+        site = Path(site_dir) if site_dir else config_site
+        if deploy or dry_run:
+            result = cf_function.deploy(
+                settings, site, name=function_name, version=default_version, dry_run=dry_run, replace=replace
+            )
+            for line in result.lines():
+                echo(line)
+            echo(
+                f"Function {result.name}: {result.size:,} bytes, {result.redirects} redirects, prefix "
+                f"/{result.prefix + '/' if result.prefix else ''}"
+                + (f", / -> {result.default_version}/" if result.default_version else ""),
+                err=True,
+            )
+            return 0
+        version = default_version or cf_function.local_default_version(site)
+        fn, _ = cf_function.build_function(settings, site, version=version)
+        if write_file:
+            Path(write_file).write_text(fn.code, encoding="utf-8")
+            echo(f"wrote {write_file}", err=True)
+        else:
+            echo(fn.code, nl=False)
+        echo(
+            f"{fn.size:,} bytes (CloudFront allows 10,240), {fn.redirect_count} redirects"
+            + ("" if settings.redirects else " (redirects: false: redirect pages stay HTML pages)")
+            + f", for prefix /{settings.prefix + '/' if settings.prefix else ''} (--deploy subtracts the origin's "
+            "OriginPath)",
+            err=True,
+        )
         return 0
 
     _guarded(body)

@@ -194,6 +194,20 @@ def check_share(option: str, value: float) -> float:
     return value
 
 
+CHECKSUM_MODES = ("auto", "when_required", "when_supported")
+
+
+def check_checksums(option: str, value: str) -> str:
+    """One of the checksum modes."""
+    if value not in CHECKSUM_MODES:
+        raise SettingsError(
+            option,
+            f"{value!r} is not one of {', '.join(CHECKSUM_MODES)} (auto: boto3's default against AWS, "
+            "when_required against any other endpoint_url).",
+        )
+    return value
+
+
 def check_concurrency(option: str, value: int) -> int:
     """1 to CONCURRENCY_MAX parallel transfers."""
     if not 1 <= value <= CONCURRENCY_MAX:

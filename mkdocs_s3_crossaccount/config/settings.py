@@ -99,6 +99,15 @@ class Settings:
         rule=r.check_endpoint_url,
         cli=Flag("S3 endpoint override."),
     )
+    checksums: str = option(
+        "Request/response checksums of the S3 client: auto (boto3's default against AWS; when_required, plus "
+        "Content-MD5 on DeleteObjects, against any other endpoint_url unless AWS_REQUEST_CHECKSUM_CALCULATION / "
+        "AWS_RESPONSE_CHECKSUM_VALIDATION say otherwise), or when_required / when_supported for both, whatever "
+        "the variables say. See the S3-compatible stores page of the docs.",
+        default="auto",
+        rule=r.check_checksums,
+        cli=Flag("S3 checksums: auto (when_required off AWS), when_required, when_supported."),
+    )
     expected_bucket_owner: str | None = option(
         "Account that must own the bucket (default: role_arn's account). Sent on every request.",
         default=None,
@@ -140,7 +149,14 @@ class Settings:
         cli=Flag("Parallel transfers (1-64).", scope="publish"),
     )
     lock: bool = option(
-        "Take a lock object under the prefix (conditional write) so two publishes never interleave.",
+        "Take a lock object under the prefix (conditional write) so two publishes never interleave. "
+        "``lock: false`` (the mode servers that cannot lock fall back to, with a warning) risks, when two "
+        "publishes to one prefix overlap: the live site a mix of both builds; pages of the last build missing "
+        "because the other publish deleted them as stale for its own build; a manifest that disagrees with the "
+        "bucket (the other publish's new objects left as unmanaged, kept until delete_unmanaged). Still true: "
+        "nothing outside the prefix is touched, each publish deletes only what its manifest recorded, within "
+        "the caps, after its own uploads succeeded, and the next publish run alone repairs missing and changed "
+        "pages. Set it only when something else serialises publishes (a GitLab resource_group).",
         default=True,
     )
     lock_timeout: int = option(

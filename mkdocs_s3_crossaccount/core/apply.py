@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mkdocs_s3_crossaccount.core.destination import Destination
+from mkdocs_s3_crossaccount.core.destination import Batch, Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.inventory import changed_since_scan
 from mkdocs_s3_crossaccount.core.plan import Plan, Upload
 from mkdocs_s3_crossaccount.core.report import human_bytes
 
@@ -82,11 +84,22 @@ class Ticker:
             )
 
 
-def apply_plan(dest: Destination, plan: Plan, progress_interval: float = 10.0) -> Applied:
-    """Uploads (assets, pages, indexes), then header updates, then deletes. Raises PublishError."""
+def apply_plan(
+    dest: Destination,
+    plan: Plan,
+    progress_interval: float = 10.0,
+    confirm: Callable[[str], None] | None = None,
+) -> Applied:
+    """Uploads (assets, pages, indexes), then header updates, then deletes. Raises PublishError.
+
+    ``confirm`` is called before the delete phase (with what is about to happen); it raises to stop
+    the publish there (the lock's check that it is still ours).
+    """
     applied = Applied()
     upload_all(dest, plan, applied, progress_interval)
     copy_all(dest, plan, applied)
+    if plan.deletes and confirm is not None:
+        confirm("deleting anything")
     delete_all(dest, plan, applied)
     return applied
 
@@ -99,6 +112,7 @@ def upload_all(dest: Destination, plan: Plan, applied: Applied, progress_interva
     with Ticker(progress, progress_interval):
         for phase in plan.phases():
             batch = dest.upload_many(phase, progress.add)
+            fail_rewritten(batch)
             applied.uploaded.extend(batch.done)
             applied.etags.update(batch.etags)
             applied.retries += batch.retries
@@ -106,6 +120,29 @@ def upload_all(dest: Destination, plan: Plan, applied: Applied, progress_interva
                 raise batch_error(batch.errors, len(applied.uploaded), len(plan.uploads), "uploads")
     for up in applied.uploaded:
         log.debug("upload: %s (%s)", up.file.key, up.reason)
+
+
+def fail_rewritten(batch: Batch) -> None:
+    """Move uploads whose file changed while it was hashed or sent from ``done`` to ``errors``.
+
+    The object may hold a mix of old and new bytes, or be truncated; it is not recorded as
+    published (no manifest entry, no later phase, no deletes), so the rerun uploads the file again.
+    """
+    changed = [up for up in batch.done if changed_since_scan(up.file)]
+    for up in changed:
+        batch.done.remove(up)
+        batch.etags.pop(up.file.key, None)
+        batch.errors.append(
+            (
+                up,
+                PublishError(
+                    f"{up.file.rel} changed while it was being published (its size or modification time differs "
+                    "from when it was hashed), so the uploaded object may not match it",
+                    "Do not write to the site dir while publishing (is a build still running?), then rerun: "
+                    "the rerun uploads the file again.",
+                ),
+            )
+        )
 
 
 def copy_all(dest: Destination, plan: Plan, applied: Applied) -> None:

@@ -66,6 +66,16 @@ class Deleted:
     error: PublishError | None = None
 
 
+@dataclass(frozen=True)
+class PendingUpload:
+    """An incomplete multipart upload under the prefix (a transfer that never completed or aborted)."""
+
+    rel: str
+    key: str
+    upload_id: str
+    initiated: datetime.datetime | None
+
+
 Progress = Callable[["Upload"], None]
 
 
@@ -97,6 +107,11 @@ class Destination(Protocol):
         """``s3://bucket/prefix/``."""
         ...
 
+    @property
+    def server(self) -> str:
+        """The server's address (endpoint URL): what a process learns about a server is kept under it."""
+        ...
+
     def key(self, rel: str) -> str:
         """The object key of a site-relative path."""
         ...
@@ -121,8 +136,8 @@ class Destination(Protocol):
         """Write one small object; returns its ETag.
 
         ``if_absent`` (If-None-Match: *) and ``if_match`` (If-Match: ETag) make it conditional:
-        ConditionFailed when the condition does not hold, ConditionsUnsupported when the
-        server does not implement it.
+        ConditionFailed when the condition does not hold (``if_match`` on a missing key included),
+        ConditionsUnsupported when the server does not implement it.
         """
         ...
 
@@ -140,4 +155,12 @@ class Destination(Protocol):
 
     def delete_many(self, objects: Sequence[RemoteObject]) -> Deleted:
         """Delete objects in batches; per-key failures count as failures."""
+        ...
+
+    def pending_uploads(self) -> tuple[PendingUpload, ...]:
+        """Incomplete multipart uploads under the prefix (ListMultipartUploads, s3:ListBucketMultipartUploads)."""
+        ...
+
+    def abort_upload(self, upload: PendingUpload) -> None:
+        """Abort one incomplete multipart upload, freeing its parts (s3:AbortMultipartUpload)."""
         ...

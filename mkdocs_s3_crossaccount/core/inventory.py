@@ -9,6 +9,7 @@ same bytes (gzip with mtime 0 and no file name is deterministic).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import logging
@@ -57,6 +58,7 @@ class LocalFile:
     upload_size: int = -1  # bytes stored (-1: same as size)
     headers: tuple[tuple[str, str], ...] = ()  # S3 header parameters (headers.HeaderRules.headers)
     redirect: str | None = None  # WebsiteRedirectLocation for a redirect page
+    mtime_ns: int = 0  # modification time when it was hashed (0: unknown); re-checked after its upload
 
     def __post_init__(self) -> None:
         if self.upload_size < 0:
@@ -358,9 +360,11 @@ def scan(
         seen.add(rel)
 
     def hash_one(item: tuple[str, str, str, int]) -> LocalFile:
-        rel, key, path, size = item
+        rel, key, path, _ = item
         try:
-            return _describe(rel, key, path, size, content_type(rel, content_types), how)
+            st = os.stat(path)  # before hashing: a rewrite from here on shows after the upload
+            described = _describe(rel, key, path, st.st_size, content_type(rel, content_types), how)
+            return dataclasses.replace(described, mtime_ns=st.st_mtime_ns)
         except OSError as exc:
             raise PublishError(
                 f"Cannot read {rel!r} in the site dir: {exc.strerror}.",
@@ -371,3 +375,14 @@ def scan(
         files = list(pool.map(hash_one, found))
     files.sort(key=lambda f: f.key)
     return files
+
+
+def changed_since_scan(f: LocalFile) -> bool:
+    """The file's size or modification time differs from when it was hashed (or it is gone)."""
+    if not f.mtime_ns:
+        return False
+    try:
+        st = os.stat(f.path)
+    except OSError:
+        return True
+    return st.st_size != f.size or st.st_mtime_ns != f.mtime_ns

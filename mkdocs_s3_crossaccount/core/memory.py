@@ -10,6 +10,7 @@ call in order. It talks to no network and is not used by publishing itself.
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +21,7 @@ from mkdocs_s3_crossaccount.core.destination import (
     ConditionsUnsupported,
     Deleted,
     Fetched,
+    PendingUpload,
     Progress,
 )
 from mkdocs_s3_crossaccount.core.errors import PublishError
@@ -60,7 +62,14 @@ class MemoryDestination:
     clock: Callable[[], datetime.datetime] = _now
     objects: dict[str, Stored] = field(default_factory=dict)  # key -> object (the whole bucket)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (operation, key), in order
+    uploads: list[PendingUpload] = field(default_factory=list)  # incomplete multipart uploads
+    server: str = ""  # default: unique to this instance ("memory:<id>")
     _faults: dict[tuple[str, str], list[PublishError]] = field(default_factory=dict)
+    _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)  # conditional writes are atomic
+
+    def __post_init__(self) -> None:
+        if not self.server:
+            self.server = f"memory:{id(self)}"
 
     # --- test controls -----------------------------------------------------------------
 
@@ -76,6 +85,12 @@ class MemoryDestination:
     def _fault(self, operation: str, key: str) -> PublishError | None:
         queue = self._faults.get((operation, key))
         return queue.pop(0) if queue else None
+
+    def start_upload(self, rel: str, initiated: datetime.datetime | None = None) -> PendingUpload:
+        """An incomplete multipart upload of ``rel`` (as a killed transfer leaves it)."""
+        up = PendingUpload(rel, self.key(rel), f"upload-{len(self.uploads) + 1}", initiated or self.clock())
+        self.uploads.append(up)
+        return up
 
     def site(self) -> dict[str, bytes]:
         """The objects under the prefix (bookkeeping included), by site-relative path."""
@@ -135,8 +150,9 @@ class MemoryDestination:
         err = self._fault("put", key)
         if err:
             raise err
-        self._check_condition(key, if_absent, if_match)
-        return self._store(key, body, dict(headers))
+        with self._mutex:
+            self._check_condition(key, if_absent, if_match)
+            return self._store(key, body, dict(headers))
 
     def delete(self, rel: str, *, if_match: str | None = None) -> None:
         key = self.key(rel)
@@ -144,8 +160,9 @@ class MemoryDestination:
         err = self._fault("delete", key)
         if err:
             raise err
-        self._check_condition(key, False, if_match)
-        self.objects.pop(key, None)
+        with self._mutex:
+            self._check_condition(key, False, if_match)
+            self.objects.pop(key, None)
 
     def _check_condition(self, key: str, if_absent: bool, if_match: str | None) -> None:
         if not (if_absent or if_match is not None) or self.conditional == "ignore":
@@ -201,6 +218,20 @@ class MemoryDestination:
             self.objects.pop(obj.key, None)
             out.keys.append(obj.key)
         return out
+
+    def pending_uploads(self) -> tuple[PendingUpload, ...]:
+        self.calls.append(("pending_uploads", list_prefix(self.prefix)))
+        err = self._fault("pending_uploads", list_prefix(self.prefix))
+        if err:
+            raise err
+        return tuple(u for u in self.uploads if from_key(self.prefix, u.key) is not None)
+
+    def abort_upload(self, upload: PendingUpload) -> None:
+        self.calls.append(("abort_upload", upload.key))
+        err = self._fault("abort_upload", upload.key)
+        if err:
+            raise err
+        self.uploads = [u for u in self.uploads if u.upload_id != upload.upload_id]
 
 
 def _body(up: Upload) -> bytes:

@@ -127,19 +127,28 @@ def account_of_arn(arn: str) -> str:
     return arn.split(":")[4]
 
 
-def permission_policy(
-    bucket: str,
-    prefix: str,
-    partition: str = "aws",
-    cloudfront_distribution_id: str | None = None,
-    account: str | None = None,
-    kms_key_arn: str | None = None,
-) -> Document:
+@dataclass(frozen=True)
+class Grants:
+    """What a permission policy covers beside the bucket prefix: the CDN and its function, the KMS key."""
+
+    cloudfront_distribution_id: str | None = None
+    account: str | None = None  # the documents account (the distribution's); '*' when unknown
+    kms_key_arn: str | None = None
+    cloudfront_function: str | None = None
+
+
+def permission_policy(bucket: str, prefix: str, partition: str = "aws", grants: Grants | None = None) -> Document:
     """Least privilege for publish, plan, check and remove: nothing beyond the bucket and prefix.
+
+    ``cloudfront_function`` (a function name; needs ``cloudfront_distribution_id``) adds what
+    ``cloudfront-function --deploy`` needs: see :func:`cloudfront_function_statements`.
 
     The same document scopes a session with ``scope_session`` (session_policy.py), so the role's
     policy and the session's never disagree about what a publish needs.
     """
+    g = grants or Grants()
+    cloudfront_distribution_id, account = g.cloudfront_distribution_id, g.account
+    kms_key_arn, cloudfront_function = g.kms_key_arn, g.cloudfront_function
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     objects = f"{bucket_arn}/{prefix}/*" if prefix else f"{bucket_arn}/*"
     listing: Document = {
@@ -158,6 +167,14 @@ def permission_policy(
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             "Resource": objects,
         },
+        {
+            # lists (never reads) incomplete multipart uploads, so a later publish can abort what a killed
+            # one left under the prefix; the action has no s3:prefix condition key, the request names the prefix
+            "Sid": "FindIncompleteUploads",
+            "Effect": "Allow",
+            "Action": "s3:ListBucketMultipartUploads",
+            "Resource": bucket_arn,
+        },
     ]
     if cloudfront_distribution_id:
         statements.append(
@@ -167,6 +184,15 @@ def permission_policy(
                 "Action": ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
                 "Resource": f"arn:{partition}:cloudfront::{account or '*'}:distribution/{cloudfront_distribution_id}",
             }
+        )
+    if cloudfront_function:
+        if not cloudfront_distribution_id:
+            raise ValueError(
+                "the CloudFront function permissions need cloudfront_distribution_id (the distribution it is "
+                "attached to)"
+            )
+        statements += cloudfront_function_statements(
+            partition, account or "*", cloudfront_distribution_id, cloudfront_function
         )
     if kms_key_arn:
         statements.append(
@@ -178,6 +204,47 @@ def permission_policy(
             }
         )
     return {"Version": VERSION, "Statement": statements}
+
+
+FUNCTION_ACTIONS = (
+    "cloudfront:DescribeFunction",
+    "cloudfront:GetFunction",
+    "cloudfront:CreateFunction",
+    "cloudfront:UpdateFunction",
+    "cloudfront:PublishFunction",
+)
+DISTRIBUTION_CONFIG_ACTIONS = ("cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution")
+
+
+def function_arn(partition: str, account: str, name: str) -> str:
+    """The ARN of a CloudFront function (global: no region)."""
+    return f"arn:{partition}:cloudfront::{account}:function/{name}"
+
+
+def distribution_arn(partition: str, account: str, distribution_id: str) -> str:
+    """The ARN of a CloudFront distribution (global: no region)."""
+    return f"arn:{partition}:cloudfront::{account}:distribution/{distribution_id}"
+
+
+def cloudfront_function_statements(partition: str, account: str, distribution_id: str, name: str) -> list[Document]:
+    """Deploy the viewer-request function (create, update, publish, read back) and attach it.
+
+    GetDistributionConfig is also what ``check``'s origin inspection reads.
+    """
+    return [
+        {
+            "Sid": "DeployViewerFunction",
+            "Effect": "Allow",
+            "Action": list(FUNCTION_ACTIONS),
+            "Resource": function_arn(partition, account, name),
+        },
+        {
+            "Sid": "AttachViewerFunction",
+            "Effect": "Allow",
+            "Action": list(DISTRIBUTION_CONFIG_ACTIONS),
+            "Resource": distribution_arn(partition, account, distribution_id),
+        },
+    ]
 
 
 def source_policy(role_arn: str) -> Document:
@@ -203,6 +270,7 @@ class Setup:
     web_identity_role_arn: str | None = None
     cloudfront_distribution_id: str | None = None
     kms_key_arn: str | None = None
+    cloudfront_function: str | None = None  # the viewer-request function's name, for `policy --cloudfront-function`
 
 
 def policies(setup: Setup) -> Document:
@@ -210,10 +278,13 @@ def policies(setup: Setup) -> Document:
     bucket, prefix, role_arn, principal = setup.bucket, setup.prefix, setup.role_arn, setup.principal
     external_id, oidc, web_identity_role_arn = setup.external_id, setup.oidc, setup.web_identity_role_arn
     cloudfront_distribution_id, kms_key_arn = setup.cloudfront_distribution_id, setup.kms_key_arn
+    cloudfront_function = setup.cloudfront_function
     account = account_of_arn(role_arn)
     partition = partition_of(role_arn)
     out: Document = {"role_arn": role_arn}
-    perms = permission_policy(bucket, prefix, partition, cloudfront_distribution_id, account, kms_key_arn)
+    perms = permission_policy(
+        bucket, prefix, partition, Grants(cloudfront_distribution_id, account, kms_key_arn, cloudfront_function)
+    )
     if oidc is not None and web_identity_role_arn is None:
         out["trust_policy"] = oidc_trust_policy(oidc, account, partition)
         out["permission_policy"] = perms

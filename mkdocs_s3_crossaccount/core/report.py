@@ -81,6 +81,7 @@ class PublishResult:
             + f"unchanged {self.unchanged}, deleted {len(self.deleted)}"
             + (f", invalidated {len(self.invalidation_paths)} path(s)" if self.invalidation_ids else "")
             + f" in {self.seconds:.1f} s"
+            + (f" ({self.retries} request(s) retried: throttling or transient faults)" if self.retries else "")
         )
 
 
@@ -131,6 +132,7 @@ def report_data(result: PublishResult) -> dict[str, Any]:
         },
         "bytes_uploaded": sum(u["bytes"] for u in uploads),
         "duration_seconds": round(result.seconds, 3),
+        "retries": result.retries,
         "uploaded": uploads,
         "deleted": deletes,
         **({"error": str(result.followup_error)} if result.followup_error else {}),

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from mkdocs_s3_crossaccount.core.errors import SettingsError
-from mkdocs_s3_crossaccount.core.policy import account_of_arn, permission_policy
+from mkdocs_s3_crossaccount.core.policy import Grants, account_of_arn, permission_policy
 
 MAX_PACKED = 2048  # STS: the plain-text session policy may not exceed 2,048 characters
 
@@ -30,9 +30,9 @@ def build(
         bucket,
         prefix,
         partition=role_arn.split(":", 2)[1],
-        cloudfront_distribution_id=distribution_id,
-        account=account_of_arn(role_arn),
-        kms_key_arn=kms_key_arn,
+        grants=Grants(
+            cloudfront_distribution_id=distribution_id, account=account_of_arn(role_arn), kms_key_arn=kms_key_arn
+        ),
     )
 
 

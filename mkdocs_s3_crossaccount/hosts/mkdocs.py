@@ -126,9 +126,13 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
             log.log(level, "s3-crossaccount: not publishing: %s", reason)
             return
         try:
-            from mkdocs_s3_crossaccount.engine import publish  # boto3 is imported only by builds that publish
+            from mkdocs_s3_crossaccount.engine import Terminated, publish  # boto3 only in builds that publish
 
-            publish(config.site_dir, self.config.to_settings(), generator=generator_version())
+            try:
+                publish(config.site_dir, self.config.to_settings(), generator=generator_version())
+            except Terminated:
+                log.error("s3-crossaccount: terminated (SIGTERM): the publish stopped and released its lock")
+                raise SystemExit(Terminated.exit_code) from None
         except PublishError as exc:
             raise PluginError(f"s3-crossaccount: {exc}") from None
 

@@ -4,6 +4,8 @@
 
 * ``moto_process`` (session): one ``moto_server`` child process on 127.0.0.1.
 * ``moto`` (function): that server with auth checks off and all state reset.
+* ``moto_cloudfront`` (module): another moto process, extended for CloudFront Functions
+  (:mod:`.moto_cloudfront_ext`).
 * ``aws_env`` (function): a process environment that cannot leak into boto3
   (no profile, no config/credential files, no proxy variables, no endpoint
   overrides).
@@ -68,6 +70,15 @@ def isolate_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def moto_process() -> Iterator[MotoServer]:
     server = start_moto_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_cloudfront() -> Iterator[MotoServer]:
+    server = start_moto_server(module="tests.support.moto_cloudfront_ext")
     try:
         yield server
     finally:

@@ -187,6 +187,9 @@ class MotoServer:
                 self.log_path.unlink(missing_ok=True)
 
 
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])  # so `-m tests.support...` launchers import
+
+
 def _moto_env() -> dict[str, str]:
     env = dict(os.environ)
     # These would pin every request to one account and defeat AssumeRole.
@@ -202,8 +205,12 @@ def start_moto_server(
     startup_timeout: float = 30.0,
     log_dir: Path | None = None,
     attempts: int = 3,
+    module: str = "moto.server",
 ) -> MotoServer:
     """Start ``python -m moto.server -H 127.0.0.1 -p PORT`` and wait until it answers.
+
+    ``module`` runs another launcher with the same arguments instead (e.g.
+    ``tests.support.moto_cloudfront_ext``: moto extended for CloudFront Functions).
 
     With ``port=None`` a free port is picked (retried ``attempts`` times if the
     port is taken before moto binds it). Output goes to a log file, never to a
@@ -218,11 +225,12 @@ def start_moto_server(
         log_path = Path(log_name)
         with os.fdopen(log_fd, "wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(chosen)],
+                [sys.executable, "-m", module, "-H", HOST, "-p", str(chosen)],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=_moto_env(),
+                cwd=_REPO_ROOT,
                 start_new_session=True,
             )
         server = MotoServer(chosen, process, log_path)

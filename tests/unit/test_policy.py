@@ -46,9 +46,11 @@ def test_permission_policy_with_prefix_is_least_privilege() -> None:
         "s3:PutObject",
         "s3:DeleteObject",
         "s3:AbortMultipartUpload",
+        "s3:ListBucketMultipartUploads",  # issue 10 item 16: find what a killed publish left
     }
     assert not any("*" in a for a in _actions(doc)), "no wildcard actions"
-    listing, objects = doc["Statement"]
+    listing, objects, uploads = doc["Statement"]
+    assert uploads["Resource"] == "arn:aws:s3:::example-docs"
     assert listing["Resource"] == "arn:aws:s3:::example-docs"
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["docs/v2/", "docs/v2/*"]}}
     assert objects["Resource"] == "arn:aws:s3:::example-docs/docs/v2/*"
@@ -61,7 +63,7 @@ def test_permission_policy_with_prefix_is_least_privilege() -> None:
 
 def test_permission_policy_without_prefix_covers_the_bucket() -> None:
     doc = p.permission_policy("example-docs", "")
-    listing, objects = doc["Statement"]
+    listing, objects, _ = doc["Statement"]
     assert "Condition" not in listing
     assert objects["Resource"] == "arn:aws:s3:::example-docs/*"
     put = s3_requests("PutObject", {"Bucket": "example-docs", "Key": "a/b.html"})[0]
@@ -69,8 +71,8 @@ def test_permission_policy_without_prefix_covers_the_bucket() -> None:
 
 
 def test_cloudfront_statement_only_when_configured() -> None:
-    assert len(p.permission_policy("b-1", "")["Statement"]) == 2
-    doc = p.permission_policy("b-1", "", cloudfront_distribution_id="E123ABC", account="222222222222")
+    assert len(p.permission_policy("b-1", "")["Statement"]) == 3  # list, objects, incomplete uploads
+    doc = p.permission_policy("b-1", "", grants=p.Grants(cloudfront_distribution_id="E123ABC", account="222222222222"))
     cdn = doc["Statement"][-1]
     assert cdn["Action"] == ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
     assert cdn["Resource"] == "arn:aws:cloudfront::222222222222:distribution/E123ABC"
@@ -145,3 +147,48 @@ def test_evaluator_wildcards_and_conditions() -> None:
     assert not allows(doc, Request("s3:GetObject", "arn:aws:s3:::b/abbc/x"))
     with pytest.raises(AssertionError, match="no IAM mapping"):
         s3_requests("PutBucketPolicy", {"Bucket": "b"})
+
+
+def test_cloudfront_function_statements_are_added_only_when_asked() -> None:
+    from mkdocs_s3_crossaccount.core.policy import Grants
+    from mkdocs_s3_crossaccount.core.policy import permission_policy as build
+
+    plain = build("example-docs", "docs", "aws", Grants("E2ABCDEF123456", "222222222222"))
+    with_fn = build(
+        "example-docs",
+        "docs",
+        "aws",
+        Grants("E2ABCDEF123456", "222222222222", cloudfront_function="mkdocs-s3xa-E2ABCDEF123456"),
+    )
+    added = with_fn["Statement"][len(plain["Statement"]) :]
+    assert with_fn["Statement"][: len(plain["Statement"])] == plain["Statement"]
+    assert added == [
+        {
+            "Sid": "DeployViewerFunction",
+            "Effect": "Allow",
+            "Action": [
+                "cloudfront:DescribeFunction",
+                "cloudfront:GetFunction",
+                "cloudfront:CreateFunction",
+                "cloudfront:UpdateFunction",
+                "cloudfront:PublishFunction",
+            ],
+            "Resource": "arn:aws:cloudfront::222222222222:function/mkdocs-s3xa-E2ABCDEF123456",
+        },
+        {
+            "Sid": "AttachViewerFunction",
+            "Effect": "Allow",
+            "Action": ["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+            "Resource": "arn:aws:cloudfront::222222222222:distribution/E2ABCDEF123456",
+        },
+    ]
+
+
+def test_cloudfront_function_statements_need_a_distribution() -> None:
+    import pytest
+
+    from mkdocs_s3_crossaccount.core.policy import Grants
+    from mkdocs_s3_crossaccount.core.policy import permission_policy as build
+
+    with pytest.raises(ValueError, match="cloudfront_distribution_id"):
+        build("example-docs", "docs", grants=Grants(cloudfront_function="fn"))

@@ -95,8 +95,8 @@ def test_each_rule_runs_once_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
     errors, _ = opts.validate()
     assert errors == []
     assert opts.to_settings().prefix == "docs"
-    checked = "bucket prefix duration_seconds max_deletes max_delete_share content_types concurrency lock_timeout"
-    checked += " keep cache_control gzip retain_deploys invalidation_max_paths invalidation_timeout"
+    checked = "bucket prefix duration_seconds checksums max_deletes max_delete_share content_types concurrency"
+    checked += " lock_timeout keep cache_control gzip retain_deploys invalidation_max_paths invalidation_timeout"
     assert sorted(calls) == sorted(checked.split())  # once each; unset optional options have no rule to run
 
 

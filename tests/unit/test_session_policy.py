@@ -14,7 +14,13 @@ ROLE = "arn:aws:iam::222222222222:role/docs-publisher"
 
 def test_prefix_scoped_policy() -> None:
     doc = build(role_arn=ROLE, bucket="example-docs", prefix="docs/v2")
-    listing, objects = doc["Statement"]
+    listing, objects, uploads = doc["Statement"]
+    assert uploads == {
+        "Sid": "FindIncompleteUploads",
+        "Effect": "Allow",
+        "Action": "s3:ListBucketMultipartUploads",
+        "Resource": "arn:aws:s3:::example-docs",
+    }
     assert listing["Action"] == "s3:ListBucket"
     assert listing["Resource"] == "arn:aws:s3:::example-docs"
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["docs/v2/", "docs/v2/*"]}}
@@ -23,7 +29,7 @@ def test_prefix_scoped_policy() -> None:
 
 
 def test_root_prefix_has_no_condition() -> None:
-    listing, objects = build(role_arn=ROLE, bucket="example-docs", prefix="")["Statement"]
+    listing, objects, _ = build(role_arn=ROLE, bucket="example-docs", prefix="")["Statement"]
     assert "Condition" not in listing
     assert objects["Resource"] == "arn:aws:s3:::example-docs/*"
 
@@ -44,10 +50,10 @@ def test_distribution_kms_and_partition() -> None:
 
 
 def test_session_policy_is_the_roles_least_privilege_policy() -> None:
-    from mkdocs_s3_crossaccount.core.policy import permission_policy
+    from mkdocs_s3_crossaccount.core.policy import Grants, permission_policy
 
     assert build(role_arn=ROLE, bucket="example-docs", prefix="docs") == permission_policy(
-        "example-docs", "docs", account="222222222222"
+        "example-docs", "docs", grants=Grants(account="222222222222")
     )
 
 
