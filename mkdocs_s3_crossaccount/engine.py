@@ -198,7 +198,7 @@ def cloudfront_cdn(ctx: AwsContext, settings: Settings, sleep: Callable[[float],
 def plan_publish(local: list[LocalFile], listing: Listing, run: Run) -> Plan:
     """The pure diff of the site against the bucket, with the guards applied."""
     settings = run.settings
-    check_site(local, settings.delete, run.site)
+    check_site(local, settings.delete, run.site, settings.allow_project_dir)
     rules = PlanRules(
         delete=settings.delete,
         max_deletes=settings.max_deletes,
@@ -208,7 +208,7 @@ def plan_publish(local: list[LocalFile], listing: Listing, run: Run) -> Plan:
         retain_deploys=settings.retain_deploys,
         force=settings.force,
     )
-    plan = make_plan(local, listing.remote, listing.manifest, rules)
+    plan = make_plan(local, listing.remote, listing.manifest, rules, listing.nested)
     if plan.unmanaged_left:
         log.info(
             "Left %d object(s) under %s alone: no publish recorded them in the manifest%s. "

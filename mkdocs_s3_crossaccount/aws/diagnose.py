@@ -244,6 +244,32 @@ def object_code_failed(code: str, text: str, ref: ObjectRef, action: str) -> Pub
     return None
 
 
+def not_sts(exc: BaseException) -> bool:
+    """The answer to an STS request did not come from STS: an error without an STS error code
+    (an S3 server's XML error, an HTML page), or a 200 without the fields STS always sends."""
+    if isinstance(exc, ClientError):
+        return not code_of(exc) or code_of(exc) in _S3_ONLY_CODES
+    return isinstance(exc, KeyError)
+
+
+# Error codes an S3 server answers to a request it does not understand; STS never sends them.
+_S3_ONLY_CODES = frozenset({"MethodNotAllowed", "NoSuchBucket", "InvalidBucketName", "NoSuchKey", "InvalidRequest"})
+
+
+def sts_misrouted(exc: BaseException, what: str, endpoint: str, set_by: str) -> PublishError:
+    """An STS request answered by something that is not STS: name the endpoint and what set it."""
+    if isinstance(exc, ClientError):
+        status = status_of(exc)
+        detail = f"HTTP {status} {_aws_text(exc)}".rstrip(" ?:") if code_of(exc) else f"HTTP {status}, no STS error"
+    else:
+        detail = f"a reply without {exc} (STS always sends it)"
+    return PublishError(
+        f"The STS endpoint {endpoint} did not answer like STS while {what} ({detail}). It was set by {set_by}.",
+        "Point AWS_ENDPOINT_URL_STS at an STS endpoint (or unset it to use AWS's). AWS_ENDPOINT_URL applies to "
+        "every service, STS included: for an S3-compatible store set AWS_ENDPOINT_URL_S3 or endpoint_url instead.",
+    )
+
+
 def unexpected(exc: BaseException, what: str) -> PublishError:
     """Any other failure as one line, translated as far as its type allows."""
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -215,6 +216,53 @@ def _caller(session: boto3.Session, region: str) -> Identity:
     return Identity(str(ident["Arn"]), str(ident["Account"]))
 
 
+_ENDPOINT_VARS = re.compile(r"^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$")
+
+
+def check_endpoint_variables(environ: Mapping[str, str] | None = None) -> None:
+    """Each AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> set is an http(s) URL, or one clear error naming it.
+
+    botocore would raise a bare ValueError ("Invalid endpoint") from deep inside client creation.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return
+    for name in sorted(n for n in env if _ENDPOINT_VARS.match(n)):
+        value = env[name]
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # raises ValueError for a port that is not a number
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:  # e.g. a port that is not a number
+            ok = False
+        if not ok or any(c.isspace() for c in value):
+            raise PublishError(
+                f"The environment variable {name}={value[:200]!r} is not an endpoint URL.",
+                f"Set {name} to an http:// or https:// URL (e.g. https://s3.eu-west-1.amazonaws.com, "
+                f"http://127.0.0.1:9000), or unset it to use AWS's endpoints.",
+            )
+
+
+def sts_endpoint(session: botocore.session.Session, region: str) -> tuple[str, str]:
+    """The STS endpoint botocore sends to, and what set it (for messages about a misrouted STS)."""
+    try:
+        url = str(session.create_client("sts", region_name=region).meta.endpoint_url)
+    except Exception:  # only for a message: never let it hide the real failure
+        url = "(unknown)"
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
+        for name in ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"):
+            if os.environ.get(name):
+                return url, f"the environment variable {name}"
+    if "amazonaws.com" not in url:
+        return url, "the profile's endpoint_url / services setting in the AWS config file"
+    return url, "botocore's default (no AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL set)"
+
+
+def _misrouted(exc: BaseException, session: botocore.session.Session, region: str, what: str) -> PublishError:
+    endpoint, set_by = sts_endpoint(session, region)
+    return diagnose.sts_misrouted(exc, what, endpoint, set_by)
+
+
 class TokenLoader:
     """Reads the OIDC token on every (re)fetch, from an environment variable or a file.
 
@@ -311,11 +359,14 @@ def _refreshing(
     return _RoleCredentials(fetch, duration, clock, method=method)
 
 
-def _first_hop(creds: _RoleCredentials, role_arn: str) -> None:
+def _first_hop(creds: _RoleCredentials, role_arn: str, src: _Source) -> None:
     """Fetch the web-identity hop now, so a failure names the role it failed for."""
+    what = f"entering {role_arn} with the OIDC token"
     try:
         creds.get_frozen_credentials()
-    except ClientError as exc:
+    except (ClientError, KeyError) as exc:
+        if diagnose.not_sts(exc):
+            raise _misrouted(exc, src.session, src.region, what) from exc
         raise diagnose.assume_role_failed(exc, role_arn, None, False) from exc
     except BotoCoreError as exc:
         raise diagnose.unexpected(exc, f"entering {role_arn} with the OIDC token") from exc
@@ -323,6 +374,7 @@ def _first_hop(creds: _RoleCredentials, role_arn: str) -> None:
 
 def source_identity(settings: Settings) -> Identity:
     """Who the source credentials are (GetCallerIdentity), with the same translations as connect()."""
+    check_endpoint_variables()
     source = _source_session(settings)
     region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
     return _source_caller(boto3.Session(botocore_session=source, region_name=region), region)
@@ -333,7 +385,10 @@ def _source_caller(session: boto3.Session, region: str) -> Identity:
         return _caller(session, region)
     except (NoCredentialsError, PartialCredentialsError) as exc:
         raise diagnose.no_credentials(exc) from exc
-    except ClientError as exc:
+    except (ClientError, KeyError) as exc:
+        if diagnose.not_sts(exc):
+            what = "checking the identity (sts:GetCallerIdentity)"
+            raise _misrouted(exc, session._session, region, what) from exc
         raise diagnose.source_identity_failed(exc) from exc
     except BotoCoreError as exc:
         raise diagnose.unexpected(exc, "checking the identity with sts:GetCallerIdentity") from exc
@@ -342,6 +397,7 @@ def _source_caller(session: boto3.Session, region: str) -> Identity:
 def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     """Credentials for the target account, verified with GetCallerIdentity."""
     add_secret(settings.external_id)
+    check_endpoint_variables()
     source = _source_session(settings)
     retry_settings(source)  # a bad AWS_RETRY_MODE / AWS_MAX_ATTEMPTS is one clear error, before any request
     region = settings.region or source.get_config_variable("region") or DEFAULT_REGION
@@ -371,7 +427,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     if loader is not None and not settings.web_identity_role_arn:
         log.info("Entering %s with the OIDC token from %s", settings.role_arn, loader.source)
         role_creds = _web_identity_credentials(src, loader, settings.role_arn, settings.session_name, duration)
-        _first_hop(role_creds, settings.role_arn)
+        _first_hop(role_creds, settings.role_arn, src)
         return _checked_context(role_creds, settings, src, None, None)
 
     if loader is not None and settings.web_identity_role_arn:
@@ -392,7 +448,7 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
         hop = _web_identity_credentials(
             src, loader, settings.web_identity_role_arn, settings.session_name, duration, track=False
         )
-        _first_hop(hop, settings.web_identity_role_arn)
+        _first_hop(hop, settings.web_identity_role_arn, src)
         source_creds = hop
         caller_hint = settings.web_identity_role_arn
     else:
@@ -445,7 +501,9 @@ def _checked_context(
         identity = _caller(target_boto, region)
     except (NoCredentialsError, PartialCredentialsError) as exc:
         raise diagnose.no_credentials(exc) from exc
-    except ClientError as exc:
+    except (ClientError, KeyError) as exc:
+        if diagnose.not_sts(exc):
+            raise _misrouted(exc, source, region, f"assuming {settings.role_arn}") from exc
         caller = caller_hint
         if caller is None and source_boto is not None:
             with contextlib.suppress(ClientError, BotoCoreError):

@@ -25,6 +25,7 @@ from mkdocs_s3_crossaccount.config.schema import Option, cli_options
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import policy as policies
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.redact import redact
 from mkdocs_s3_crossaccount.hosts.generators import generator_version
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,8 +54,13 @@ def _setup_logging(verbose: bool) -> None:
     root.propagate = False
 
 
+def echo(message: str, err: bool = False, nl: bool = True) -> None:
+    """Every line the CLI prints (stdout or stderr) goes through the one redaction point."""
+    click.echo(redact(message), err=err, nl=nl)
+
+
 def _fail(err: PublishError, code: int = EXIT_FAILURE) -> NoReturn:
-    click.echo(f"Error: {err}", err=True)
+    echo(f"Error: {err}", err=True)
     sys.exit(code)
 
 
@@ -124,9 +130,9 @@ def _guarded(func: Callable[[], int]) -> NoReturn:
         from mkdocs_s3_crossaccount.engine import Terminated
 
         if isinstance(exc, Terminated):
-            click.echo("Terminated (SIGTERM): the publish stopped and released its lock.", err=True)
+            echo("Terminated (SIGTERM): the publish stopped and released its lock.", err=True)
             sys.exit(Terminated.exit_code)
-        click.echo("Interrupted.", err=True)
+        echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug or an unforeseen environment: still one line, no traceback
         _fail(
@@ -200,13 +206,13 @@ def check_cmd(**kwargs: Any) -> None:
 
     def body() -> int:
         settings, _ = _settings(kwargs)
-        click.echo(f"Checking the publish to {settings.destination} (nothing is written)")
+        echo(f"Checking the publish to {settings.destination} (nothing is written)")
         failed = False
         for step in run_checks(settings):
             for line in step.lines():
-                click.echo(line)
+                echo(line)
             failed = failed or step.ok is False
-        click.echo("Some checks failed; see the fixes above." if failed else "All checks passed.")
+        echo("Some checks failed; see the fixes above." if failed else "All checks passed.")
         return EXIT_FAILURE if failed else 0
 
     _guarded(body)
@@ -373,19 +379,19 @@ def policy_cmd(
                 if key not in doc:
                     raise UsageProblem(PublishError(f"--only {only}: this setup has no such document."))
                 doc = doc[key]
-            click.echo(json.dumps(doc, indent=2))
+            echo(json.dumps(doc, indent=2))
             return 0
         if write_dir:
             out = Path(write_dir)
             out.mkdir(parents=True, exist_ok=True)
             for name, document in policies.files(docs).items():
-                (out / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-                click.echo(f"wrote {out / name}", err=True)
-            click.echo(f"# in {out}:", err=True)
+                (out / name).write_text(redact(json.dumps(document, indent=2)) + "\n", encoding="utf-8")
+                echo(f"wrote {out / name}", err=True)
+            echo(f"# in {out}:", err=True)
             for cmd in policies.aws_cli_commands(docs):
-                click.echo(cmd, err=True)
+                echo(cmd, err=True)
             return 0
-        click.echo(json.dumps(docs, indent=2))
+        echo(json.dumps(docs, indent=2))
         return 0
 
     _guarded(body)
@@ -428,8 +434,8 @@ def cloudfront_function_cmd(site_dir: str | None, write_file: str | None, **kwar
                 settings, site, name=function_name, version=default_version, dry_run=dry_run, replace=replace
             )
             for line in result.lines():
-                click.echo(line)
-            click.echo(
+                echo(line)
+            echo(
                 f"Function {result.name}: {result.size:,} bytes, {result.redirects} redirects, prefix "
                 f"/{result.prefix + '/' if result.prefix else ''}"
                 + (f", / -> {result.default_version}/" if result.default_version else ""),
@@ -440,10 +446,10 @@ def cloudfront_function_cmd(site_dir: str | None, write_file: str | None, **kwar
         fn, _ = cf_function.build_function(settings, site, version=version)
         if write_file:
             Path(write_file).write_text(fn.code, encoding="utf-8")
-            click.echo(f"wrote {write_file}", err=True)
+            echo(f"wrote {write_file}", err=True)
         else:
-            click.echo(fn.code, nl=False)
-        click.echo(
+            echo(fn.code, nl=False)
+        echo(
             f"{fn.size:,} bytes (CloudFront allows 10,240), {fn.redirect_count} redirects"
             + ("" if settings.redirects else " (redirects: false: redirect pages stay HTML pages)")
             + f", for prefix /{settings.prefix + '/' if settings.prefix else ''} (--deploy subtracts the origin's "
@@ -490,13 +496,13 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
         n = len(removal.objects)
         if not yes:
             for obj in removal.objects:
-                click.echo(f"(dryrun) delete: s3://{settings.bucket}/{obj.key}")
-            click.echo(
+                echo(f"(dryrun) delete: s3://{settings.bucket}/{obj.key}")
+            echo(
                 f"Dry run: would delete {n} objects under {removal.destination}; nothing was changed. "
                 "Add --yes to delete."
             )
             return 0
-        click.echo(f"Deleted {len(removal.deleted)} objects under {removal.destination} as {removal.identity_arn}.")
+        echo(f"Deleted {len(removal.deleted)} objects under {removal.destination} as {removal.identity_arn}.")
         return 0
 
     _guarded(body)
@@ -522,7 +528,7 @@ def demo_cmd(keep_serving: bool, port: int, site: str) -> None:
     from mkdocs_s3_crossaccount.demo.run import run as run_demo
 
     def body() -> int:
-        return run_demo(click.echo, keep_serving=keep_serving, port=port, site=site)
+        return run_demo(echo, keep_serving=keep_serving, port=port, site=site)
 
     _guarded(body)
 

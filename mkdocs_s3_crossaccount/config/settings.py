@@ -22,6 +22,7 @@ from mkdocs_s3_crossaccount.config.rules import (  # re-exported: the rules used
 )
 from mkdocs_s3_crossaccount.config.schema import Flag, build, option, unknown, validate_fields
 from mkdocs_s3_crossaccount.core.errors import SettingsError
+from mkdocs_s3_crossaccount.core.redact import add_secret
 from mkdocs_s3_crossaccount.core.session_policy import session_policy
 
 __all__ = [
@@ -125,7 +126,9 @@ class Settings:
         cli=Flag("Refuse when more deletes than this are needed.", scope="publish"),
     )
     max_delete_share: float = option(
-        "Refuse when deletes exceed this share of the remote objects (above 10 deletes).",
+        """Refuse when deletes exceed this share of the objects this publisher manages under the prefix (those
+        its manifest lists; with delete_unmanaged, every object there), checked above 10 deletes. Objects of
+        others beside them do not dilute it. 1 turns it off.""",
         default=0.5,
         rule=r.check_share,
         cli=Flag("Refuse when deletes exceed this share (0-1).", scope="publish"),
@@ -190,6 +193,13 @@ class Settings:
         rule=r.glob_map(r.check_cache_control),
     )
     force: bool = option("Upload every file again, whatever the manifest and the bucket say.", default=False)
+    allow_project_dir: bool = option(
+        """Publish a site dir that looks like a project folder: mkdocs.yml, mkdocs.yaml, .env or .git (folder
+        or file) at its top. Refused by default, with delete on or off, since it would upload the project's
+        configuration, secrets and history; the message names what it found.""",
+        default=False,
+        cli=Flag("Publish SITE_DIR even if it looks like a project (mkdocs.yml, .git, .env).", scope="publish"),
+    )
     gzip: bool | Sequence[str] = option(
         """Store text files gzip-compressed with Content-Encoding: gzip. true: html, css, js, json, xml,
         svg, txt, map; or a list of globs. Files ending in .gz are never compressed again.""",
@@ -271,6 +281,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         validate_fields(self)
+        add_secret(self.external_id)  # masked from here on, whichever command reads these settings
         self._check_across()
 
     def _check_across(self) -> None:

@@ -159,16 +159,22 @@ def copy_all(dest: Destination, plan: Plan, applied: Applied) -> None:
 
 
 def delete_all(dest: Destination, plan: Plan, applied: Applied) -> None:
-    """The stale objects, after every write succeeded."""
+    """The stale objects, after every write succeeded: pages, then indexes, then assets.
+
+    Each group is a separate batch (a batch delete has no order inside it), so no stale page
+    is live while an asset it uses is gone; the first failing group stops the rest.
+    """
     if not plan.deletes:
         return
-    deleted = dest.delete_many(plan.deletes)
-    applied.deleted.extend(deleted.keys)
-    if deleted.error is not None:
-        err = deleted.error
-        raise PublishError(
-            f"{err.message} {len(deleted.keys)} of {len(plan.deletes)} stale objects had been deleted.", err.fix
-        )
+    for group in plan.delete_phases():
+        deleted = dest.delete_many(group)
+        applied.deleted.extend(deleted.keys)
+        if deleted.error is not None:
+            err = deleted.error
+            raise PublishError(
+                f"{err.message} {len(applied.deleted)} of {len(plan.deletes)} stale objects had been deleted.",
+                err.fix,
+            )
     for key in applied.deleted:
         log.debug("delete: %s", key)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from mkdocs_s3_crossaccount.core.redact import redact
+
 
 class PublishError(Exception):
     """A publish failed, or was refused, in a way the user can act on.
 
-    ``message`` says what happened, ``fix`` (optional) says what to change.
+    ``message`` says what happened, ``fix`` (optional) says what to change. Both are redacted
+    (``core.redact``) when the error is made, so a secret echoed by a server (an STS or proxy
+    error quoting ``ExternalId=…``) never travels on in it.
     """
 
     def __init__(self, message: str, fix: str | None = None) -> None:
-        self.message = message
-        self.fix = fix
+        self.message = redact(message)
+        self.fix = redact(fix) if fix is not None else None
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -25,7 +25,7 @@ from mkdocs_s3_crossaccount.core import redirects
 from mkdocs_s3_crossaccount.core.content_types import content_type
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import Body, HeaderRules, fingerprint, gzip_applies
-from mkdocs_s3_crossaccount.core.keys import MAX_KEY_BYTES, rel_path, to_key
+from mkdocs_s3_crossaccount.core.keys import MAX_KEY_BYTES, bookkeeping_root, rel_path, to_key
 from mkdocs_s3_crossaccount.core.manifest import MANIFEST_DIR
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
@@ -219,14 +219,19 @@ def gzipped_body(path: str) -> tempfile.SpooledTemporaryFile[bytes]:
 def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
     """Yield (segments, path, size) for every regular file, refusing links out of ``root``.
 
-    Links inside the site are followed (a web server would serve both paths); a link back
-    to one of its own ancestors is skipped, so link loops end.
+    A link to a file inside the site is published at the link's path too (a web server would
+    serve both). A link to a folder inside the site publishes that folder's own tree under the
+    link's path once; links met inside a folder reached through a link are not followed (logged),
+    so mutually linked folders cost one copy per link, never a path per combination of links.
+    A link back to one of its own ancestors is skipped, so link loops end.
     """
     real_root = os.path.realpath(root)
-    # (segments, path, its real path, real paths of its ancestors)
-    stack: list[tuple[tuple[str, ...], str, str, frozenset[str]]] = [((), str(root), real_root, frozenset({real_root}))]
+    # (segments, path, its real path, real paths of its ancestors, reached through a folder link)
+    stack: list[tuple[tuple[str, ...], str, str, frozenset[str], bool]] = [
+        ((), str(root), real_root, frozenset({real_root}), False)
+    ]
     while stack:
-        segs, directory, real_dir, ancestors = stack.pop()
+        segs, directory, real_dir, ancestors, via_link = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
         except OSError as exc:
@@ -253,10 +258,33 @@ def _walk(root: Path) -> Iterator[tuple[tuple[str, ...], str, int]]:
             if entry.is_dir(follow_symlinks=True):
                 # only a link can lead elsewhere; below a real folder the real path is its own path
                 real = os.path.realpath(entry.path) if link else os.path.join(real_dir, entry.name)
-                if real not in ancestors:
-                    stack.append((here, entry.path, real, ancestors | {real}))
+                if real in ancestors:
+                    continue
+                if link and via_link:
+                    log.warning(
+                        "Not following the folder link %s: it is inside a folder reached through a link "
+                        "(its target is published at its own path)",
+                        "/".join(here),
+                    )
+                    continue
+                stack.append((here, entry.path, real, ancestors | {real}, via_link or link))
             elif entry.is_file(follow_symlinks=True):
                 yield here, entry.path, entry.stat(follow_symlinks=True).st_size
+
+
+def _check_utf8(segs: tuple[str, ...]) -> None:
+    """Refuse a file name that is not UTF-8 (S3 keys are UTF-8): name the file, with its bad bytes escaped."""
+    rel = "/".join(segs)
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise PublishError(
+            f"The file name {shown!r} in the site dir is not valid UTF-8, so it cannot be an S3 key; "
+            "refusing to publish. Nothing was uploaded or deleted.",
+            "Rename the file (or the folder) to a UTF-8 name, e.g. `convmv -f latin1 -t utf8 --notest`, "
+            "then publish again.",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -323,9 +351,12 @@ def scan(
         )
     found = []
     for segs, path, size in _walk(root):
+        _check_utf8(segs)
         rel = rel_path(segs)
-        if rel.startswith(MANIFEST_DIR + "/"):
-            log.warning("Not publishing %s: %s/ is reserved for the deploy manifest", rel, MANIFEST_DIR)
+        if bookkeeping_root(rel) is not None:  # at any depth: a nested publisher's manifest and lock
+            log.warning(
+                "Not publishing %s: %s/ folders are reserved for the deploy manifest and lock", rel, MANIFEST_DIR
+            )
             continue
         key = to_key(prefix, rel)
         if len(key.encode()) > MAX_KEY_BYTES:

@@ -9,6 +9,19 @@ MAX_KEY_BYTES = 1024
 INTERNAL_DIR = ".mkdocs-s3-crossaccount/"
 
 
+def bookkeeping_root(rel: str) -> str | None:
+    """For a path inside a publisher's bookkeeping folder at any depth, the folder it publishes.
+
+    ``.mkdocs-s3-crossaccount/lock.json`` -> ``""`` (this prefix), ``v2/.mkdocs-s3-crossaccount/manifest.json``
+    -> ``"v2/"`` (a publisher nested below the prefix); None for site content.
+    """
+    parts = rel.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part + "/" == INTERNAL_DIR:
+            return "".join(p + "/" for p in parts[:i])
+    return None
+
+
 def rel_path(parts: tuple[str, ...] | list[str]) -> str:
     """Join path segments with '/' in Unicode NFC.
 

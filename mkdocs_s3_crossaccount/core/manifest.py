@@ -151,8 +151,22 @@ def parse(data: bytes) -> Manifest:
     """The manifest in ``data``; raises ManifestError saying what is wrong with it."""
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:  # e.g. 100,000 nested arrays: the decoder gives up
+        raise ManifestError("nested too deeply to be a manifest") from exc
+    except ValueError as exc:  # bad UTF-8, bad JSON, an integer of more than 4,300 digits
+        raise ManifestError(f"not valid JSON ({str(exc)[:200]})") from exc
+    try:
+        return _document(doc)
+    except ManifestError:
+        raise
+    except RecursionError as exc:
+        raise ManifestError("nested too deeply to be a manifest") from exc
+    except (ValueError, TypeError) as exc:  # anything else that makes it unusable, never a crash
+        raise ManifestError(f"unusable ({str(exc)[:200]})") from exc
+
+
+def _document(doc: object) -> Manifest:
+    """The Manifest of a decoded JSON document (ManifestError says what is wrong)."""
     if not isinstance(doc, dict):
         raise ManifestError("not a JSON object")
     if doc.get("generator") != GENERATOR:

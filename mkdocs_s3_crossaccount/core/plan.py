@@ -40,6 +40,11 @@ class Phase(enum.IntEnum):
     INDEXES = 2
 
 
+# Deletes run in this order: stale pages go first (so no live page still uses an asset that is
+# about to go), then the files that point at pages, then the assets nothing uses any more.
+DELETE_ORDER = (Phase.PAGES, Phase.INDEXES, Phase.ASSETS)
+
+
 class Reason(enum.Enum):
     """Why a file is uploaded or its headers updated."""
 
@@ -114,6 +119,13 @@ class Plan:
         written = {u.file.rel for u in [*self.uploads, *self.copies]}
         return sorted(written | {d.rel for d in self.deletes})
 
+    def delete_phases(self) -> list[list[RemoteObject]]:
+        """Deletes grouped by phase, in deleting order (DELETE_ORDER; empty groups dropped)."""
+        groups: dict[Phase, list[RemoteObject]] = {}
+        for d in self.deletes:
+            groups.setdefault(phase_of(d.rel), []).append(d)
+        return [groups[p] for p in DELETE_ORDER if p in groups]
+
     def phases(self) -> list[list[Upload]]:
         """Uploads grouped by phase, in publishing order (empty phases dropped)."""
         groups: dict[Phase, list[Upload]] = {}
@@ -173,8 +185,14 @@ def make_plan(
     remote: Mapping[str, RemoteObject],
     manifest: Manifest | None = None,
     rules: PlanRules | None = None,
+    nested: Iterable[str] = (),
 ) -> Plan:
-    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``rules.delete_unmanaged``."""
+    """Plan a publish. Without a manifest, nothing is a deletion candidate unless ``rules.delete_unmanaged``.
+
+    ``nested``: folders below the prefix (``"v2/"``) that another publisher owns; their objects
+    are deletion candidates only if this publisher's manifest lists them (never by ``delete_unmanaged``).
+    """
+    nested = tuple(nested)
     rules = rules or PlanRules()
     delete, max_deletes, max_delete_share = rules.delete, rules.max_deletes, rules.max_delete_share
     delete_unmanaged, retain_deploys, force = rules.delete_unmanaged, rules.retain_deploys, rules.force
@@ -200,12 +218,16 @@ def make_plan(
     stale: list[RemoteObject] = []
     retained: dict[str, Entry] = {}
     unmanaged = 0
+    managed = 0  # objects under the prefix this publisher manages: the share guard's denominator
     for rel in sorted(remote):
+        foreign = any(rel.startswith(n) for n in nested)
+        if rel in entries or (delete_unmanaged and not foreign):
+            managed += 1
         if rel in present:
             continue
         r = remote[rel]
         entry = entries.get(rel)
-        if entry is None and not delete_unmanaged:
+        if entry is None and (not delete_unmanaged or foreign):
             unmanaged += 1
             continue
         removed_at = entry.removed_at_deploy if entry and entry.removed_at_deploy is not None else deploy
@@ -221,8 +243,8 @@ def make_plan(
             retained[rel] = kept
         else:
             stale.append(r)
-    stale.sort(key=lambda r: r.key)
-    refusal = delete_refusal(len(stale), len(remote), max_deletes, max_delete_share)
+    stale.sort(key=lambda r: (DELETE_ORDER.index(phase_of(r.rel)), r.key))
+    refusal = delete_refusal(len(stale), managed, max_deletes, max_delete_share)
     return Plan(
         uploads,
         stale,
@@ -258,8 +280,13 @@ def manifest_objects(plan: Plan, written: Mapping[str, str], manifest: Manifest 
     return out
 
 
-def delete_refusal(n_deletes: int, n_remote: int, max_deletes: int, max_delete_share: float) -> str | None:
-    """Why the guard refuses ``n_deletes`` of ``n_remote`` objects, or None if it allows them."""
+def delete_refusal(n_deletes: int, n_managed: int, max_deletes: int, max_delete_share: float) -> str | None:
+    """Why the guard refuses ``n_deletes`` of ``n_managed`` objects, or None if it allows them.
+
+    ``n_managed``: the objects under the prefix this publisher manages (listed in its manifest;
+    with ``delete_unmanaged``, every object under the prefix). Objects of others beside them
+    do not dilute the share.
+    """
     if n_deletes == 0:
         return None
     if n_deletes > max_deletes:
@@ -268,10 +295,11 @@ def delete_refusal(n_deletes: int, n_remote: int, max_deletes: int, max_delete_s
             f"Nothing was changed. If this is intended, set max_deletes: {n_deletes} (or more) for this "
             "publish, or delete: false to publish without deleting."
         )
-    share = n_deletes / n_remote if n_remote else 0.0
+    share = n_deletes / n_managed if n_managed else 1.0
     if n_deletes > SHARE_GUARD_MIN and share > max_delete_share:
         return (
-            f"{n_deletes} of {n_remote} remote objects ({share:.0%}) would be deleted, more than "
+            f"{n_deletes} of the {n_managed} objects this publisher manages under the prefix ({share:.0%}) "
+            "would be deleted, more than "
             f"max_delete_share ({max_delete_share:.0%}). Nothing was changed. Check that site_dir and prefix "
             f"are right; if this is intended, set max_delete_share: {min(1.0, round(share + 0.005, 2))} "
             "(or 1 to turn the share guard off), or delete: false."
@@ -279,8 +307,32 @@ def delete_refusal(n_deletes: int, n_remote: int, max_deletes: int, max_delete_s
     return None
 
 
-def check_site(local: list[LocalFile], delete: bool, site_dir: str) -> None:
-    """Refuse to publish a site that looks broken, before anything is changed."""
+# Top-level names that make a folder a project, not a built site (publishing it would upload
+# the project's secrets and history).
+PROJECT_MARKERS = ("mkdocs.yml", "mkdocs.yaml", ".env", ".git")
+
+
+def project_markers(local: Iterable[LocalFile]) -> list[str]:
+    """The project markers at the top of the site (``.git`` as a folder or a file), sorted."""
+    found = set()
+    for f in local:
+        top = f.rel.split("/", 1)[0]
+        if top in PROJECT_MARKERS and (f.rel == top or top == ".git"):
+            found.add(top + "/" if f.rel != top else top)
+    return sorted(found)
+
+
+def check_site(local: list[LocalFile], delete: bool, site_dir: str, allow_project_dir: bool = False) -> None:
+    """Refuse to publish a site that looks broken or like a project folder, before anything is changed."""
+    markers = [] if allow_project_dir else project_markers(local)
+    if markers:
+        raise PublishError(
+            f"The site dir {site_dir!r} looks like a project folder, not a built site: it holds "
+            f"{', '.join(markers)}. Refusing to publish it (with or without delete), since that would upload "
+            "the project's configuration, secrets and history. Nothing was changed.",
+            "Point site_dir / SITE_DIR at the built site (`mkdocs build` writes it to site/), or, if this folder "
+            "really is what should be public, set allow_project_dir: true (--allow-project-dir).",
+        )
     if not local:
         raise PublishError(
             f"The site dir {site_dir!r} is empty; refusing to publish (with delete on, this would wipe the prefix).",

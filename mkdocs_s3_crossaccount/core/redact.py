@@ -25,8 +25,10 @@ _PATTERNS = [
     re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[A-Za-z0-9/+=%]+"),
     re.compile(
         r"(['\"]?(?:SecretAccessKey|SessionToken|WebIdentityToken|ExternalId|aws_secret_access_key|aws_session_token)"
-        r"['\"]?\s*[:=]\s*b?['\"]?)[^'\"&,\s}]+"
+        r"['\"]?\s*[:=]\s*b?['\"]?)(?!REPLACE-WITH-|<)[^'\"&,\s}]+"  # placeholders in policies are not secrets
     ),
+    # a JWT (an OIDC id_token) wherever it appears, named or not: nothing we print is one
+    re.compile(r"()eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
 ]
 
 _lock = threading.Lock()
@@ -43,7 +45,12 @@ def add_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every known secret and secret-shaped value masked."""
+    """``text`` with every registered secret and every secret-shaped value masked.
+
+    The one redaction point: log records (``install``), error messages (``PublishError``),
+    report and dotenv files (``core.report``) and the CLI's terminal output (``cli.main.echo``)
+    all pass through it.
+    """
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex and m.lastindex > 1 else ""), text)
     with _lock:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.plan import Plan
+from mkdocs_s3_crossaccount.core.redact import redact
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -144,7 +145,7 @@ def _write(path: str, text: str) -> None:
         if parent:
             os.makedirs(parent, exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(redact(text))  # every file we write goes through the one redaction point
     except OSError as exc:
         raise PublishError(
             f"The publish finished, but writing {path!r} failed: {exc.strerror or exc}.",

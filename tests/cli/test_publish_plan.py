@@ -153,3 +153,18 @@ def test_plugin_writes_the_report_too(site_copy: Path, docs_bucket: Any, tmp_pat
     assert data["site_url"] == "http://example-docs.s3-website-us-east-1.amazonaws.com/docs/"
     assert "docs/index.html" in {u["key"] for u in data["uploaded"]}
     assert "Site URL: http://example-docs.s3-website-us-east-1.amazonaws.com/docs/" in proc.stderr
+
+
+def test_publishing_a_project_folder_is_refused_unless_forced(
+    run_cli: Run, project: Path, tmp_path: Path, docs_bucket: Any
+) -> None:
+    """`publish PROJECT_DIR --no-delete` used to upload .env and .git/config."""
+    (project / ".env").write_text("DEPLOY_TOKEN=not-for-the-web\n", encoding="utf-8")
+    write_site(project, {".git/config": b"[core]\n", "index.html": b"<html>not built</html>"})
+    res = run_cli("publish", str(project), "--no-delete", cwd=project)
+    assert res.code == 1, res.text
+    assert "looks like a project folder" in res.err and "--allow-project-dir" in res.err
+    assert site_keys(docs_bucket) == set()
+    res = run_cli("publish", str(project), "--no-delete", "--allow-project-dir", cwd=project)
+    assert res.code == 0, res.text
+    assert {".env", ".git/config", "mkdocs.yml"} <= site_keys(docs_bucket)

@@ -180,3 +180,16 @@ def test_secrets_never_reach_the_output(site_copy: Path, accounts: Accounts, doc
     text = result.stdout + result.stderr
     assert EXTERNAL_ID not in text
     assert accounts.env()["AWS_SECRET_ACCESS_KEY"] not in text
+
+
+@pytest.mark.parametrize("name", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS"])
+def test_a_garbage_endpoint_variable_is_one_message_naming_it(
+    site_copy: Path, accounts: Accounts, docs_bucket: Any, name: str
+) -> None:
+    """Issue 10 item 7: it was a traceback (ValueError: Invalid endpoint) under `mkdocs build`."""
+    proc = build(site_copy, job_env(accounts, **{name: "garbage"}))
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr and "ValueError" not in proc.stderr, proc.stderr
+    assert f"The environment variable {name}='garbage' is not an endpoint URL." in proc.stderr, proc.stderr
+    assert f"Set {name} to an http:// or https:// URL" in proc.stderr
+    assert bucket_objects(docs_bucket) == {}

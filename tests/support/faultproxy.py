@@ -136,13 +136,17 @@ class ErrorResponse:
 
     With ``read_body=True`` the request body is read (and dropped) first and
     the connection stays open; with ``False`` the error is sent before the body
-    (no ``100 Continue``) and the connection is closed afterwards.
+    (no ``100 Continue``) and the connection is closed afterwards. ``style``
+    ``"query"`` sends the body STS and IAM use (``<ErrorResponse><Error>…``);
+    ``"raw"`` sends ``message`` itself as the body (any status, 200 included:
+    a server that answers something else than what the client asked for).
     """
 
     status: int = 500
     code: str = "InternalError"
     message: str = "We encountered an internal error. Please try again."
     read_body: bool = True
+    style: Literal["s3", "query", "raw"] = "s3"
 
     @property
     def label(self) -> str:
@@ -334,6 +338,16 @@ def s3_error_xml(code: str, message: str, resource: str = "") -> bytes:
         f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
         f"<Resource>{escape(resource)}</Resource><RequestId>{request_id}</RequestId>"
         f"<HostId>faultproxy</HostId></Error>"
+    ).encode()
+
+
+def query_error_xml(code: str, message: str) -> bytes:
+    """An error body as STS and IAM (the AWS query protocol) send it."""
+    request_id = str(uuid.uuid4())
+    return (
+        f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
 
 
@@ -567,7 +581,13 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.close_connection = True
             record.status = fault.status
-            self._send_simple(fault.status, s3_error_xml(fault.code, fault.message, record.path))
+            if fault.style == "raw":
+                body = fault.message.encode()
+            elif fault.style == "query":
+                body = query_error_xml(fault.code, fault.message)
+            else:
+                body = s3_error_xml(fault.code, fault.message, record.path)
+            self._send_simple(fault.status, body)
             return
         if isinstance(fault, ResetConnection) and fault.when == "after_body":
             self._drain_body()

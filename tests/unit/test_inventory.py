@@ -67,3 +67,20 @@ def test_unreadable_file(tmp_path: Path) -> None:
     p.chmod(0)
     with pytest.raises(PublishError, match="Cannot read"):
         scan(tmp_path, "")
+
+
+def test_mutually_linked_folders_publish_one_copy_per_link(tmp_path: Path) -> None:
+    """5 folders each linking to the other 4 (6 files) gave 326 objects; now each link is one copy."""
+    names = [f"d{i}" for i in range(5)]
+    for n in names:
+        (tmp_path / n).mkdir()
+        (tmp_path / n / "f.css").write_text(n)
+    for n in names:
+        for m in names:
+            if m != n:
+                (tmp_path / n / f"to_{m}").symlink_to(f"../{m}")
+    (tmp_path / "index.html").write_text("x")
+    rels = {f.rel for f in scan(tmp_path, "")}
+    expected = {"index.html"} | {f"{n}/f.css" for n in names}
+    expected |= {f"{n}/to_{m}/f.css" for n in names for m in names if m != n}
+    assert rels == expected  # 26 objects, no path through two links

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -234,3 +235,116 @@ def test_a_cdn_failure_is_reported_then_raised_and_kept_pending(site: Path, tmp_
     publish_mem(dest, site, retry)
     assert "/docs/index.html" in retry.invalidated[0]  # the next publish invalidates what was left
     assert parse(dest.objects[f"docs/{MANIFEST_REL}"].body).pending_invalidation == ()
+
+
+# --- delete guards and order (issue 10 items 2 and 11) ---------------------------------------
+
+
+def test_share_guard_counts_only_managed_objects_not_foreign_ones(tmp_path: Path, dest: MemoryDestination) -> None:
+    """2,000 foreign objects beside a 306-object managed site must not dilute the share guard."""
+    pages = {"index.html": b"<html>home</html>"} | {f"p/{i}.html": b"<html>%d</html>" % i for i in range(305)}
+    root = make_site(tmp_path / "big", pages)
+    publish_mem(dest, root)
+    for i in range(2000):
+        dest.put(f"foreign/{i}.txt", b"theirs", {"ContentType": "text/plain"})
+    only_index = make_site(tmp_path / "small", {"index.html": b"<html>home</html>"})
+    with pytest.raises(PublishError) as err:
+        publish_mem(dest, only_index)
+    assert "305 of the 306 objects this publisher manages" in str(err.value)
+    assert dest.ops("delete_many") == []
+    assert len(content(dest)) == 306 + 2000
+
+
+def test_deletes_go_pages_then_indexes_then_assets(site: Path, dest: MemoryDestination) -> None:
+    """Stale pages go before the assets they use (the reverse of the upload phases)."""
+    make_site(site, {"old/page.html": b"<html>old</html>", "old/sitemap.xml": b"<urlset/>", "a/old.css": b"x{}"})
+    make_site(site, {"z/old.js": b"1", "z/page.html": b"<html>z</html>"})
+    publish_mem(dest, site)
+    for rel in ("old/page.html", "old/sitemap.xml", "a/old.css", "z/old.js", "z/page.html"):
+        (site / rel).unlink()
+    result = publish_mem(dest, site)
+    expected = ["docs/old/page.html", "docs/z/page.html", "docs/old/sitemap.xml", "docs/a/old.css", "docs/z/old.js"]
+    assert dest.ops("delete_many") == expected
+    assert result.deleted == expected
+
+
+def test_delete_unmanaged_never_deletes_a_nested_publishers_bookkeeping(tmp_path: Path) -> None:
+    """A publisher at docs/v2 keeps its manifest, live lock and pages when docs publishes with delete_unmanaged."""
+    bucket = MemoryDestination(prefix="docs")
+    v2 = MemoryDestination(prefix="docs/v2", objects=bucket.objects)
+    v2_site = make_site(tmp_path / "v2", {"index.html": b"<html>v2</html>", "a.css": b"a{}"})
+    v2_run = Run(str(v2_site), Settings(bucket="memory-bucket", prefix="docs/v2"), "222222222222", "us-east-1")
+    publish_to(v2, lambda: inventory(str(v2_site), v2_run.settings), v2_run, None)
+    v2.put(LOCK_NAME, b'{"holder": "the v2 job"}', {"ContentType": "application/json"})  # its live lock
+    theirs = {k: o.body for k, o in bucket.objects.items() if k.startswith("docs/v2/")}
+    assert f"docs/v2/{MANIFEST_REL}" in theirs and f"docs/v2/{LOCK_NAME}" in theirs
+    root_site = make_site(tmp_path / "root", {"index.html": b"<html>root</html>"})
+    result = publish_mem(bucket, root_site, delete_unmanaged=True)
+    assert not [k for k in result.deleted if k.startswith("docs/v2/")]
+    assert {k: o.body for k, o in bucket.objects.items() if k.startswith("docs/v2/")} == theirs
+    assert result.plan.unmanaged_left == len(theirs) - 2  # its pages are counted as left alone
+
+
+def test_a_nested_bookkeeping_folder_in_the_site_is_not_uploaded(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "s", {"index.html": b"x", "v2/.mkdocs-s3-crossaccount/manifest.json": b"{}"})
+    assert [f.rel for f in scan(root, "docs")] == ["index.html"]
+
+
+_HEAD = b'{"format":1,"generator":"mkdocs-s3-crossaccount",'
+MALFORMED_MANIFESTS = {
+    "5000-digit deploy number": _HEAD + b'"objects":{},"deploy":{"number":' + b"9" * 5000 + b"}}",
+    "5000-digit size": _HEAD + b'"deploy":{},"objects":{"index.html":{"size":' + b"7" * 5000 + b"}}}",
+    "100k-deep nesting": _HEAD + b'"deploy":{},"objects":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "100k-deep objects": _HEAD + b'"objects":' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"}",
+    "not UTF-8": b"\xff\xfe\x00{",
+    "a list": b"[]",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_MANIFESTS.values(), ids=MALFORMED_MANIFESTS.keys())
+def test_an_unusable_manifest_warns_and_falls_back_to_etags(
+    body: bytes, site: Path, dest: MemoryDestination, caplog: pytest.LogCaptureFixture
+) -> None:
+    publish_mem(dest, site)
+    dest.put(MANIFEST_REL, body, {"ContentType": "application/json"})
+    (site / "assets/app.js").unlink()
+    (site / "index.html").write_bytes(b"<html>home v2</html>")
+    with caplog.at_level("WARNING"):
+        result = publish_mem(dest, site)
+    assert "is unusable" in caplog.text and "compares objects by ETag" in caplog.text
+    assert [k for k, _, _ in result.uploaded] == ["docs/index.html"]  # the rest matched by ETag
+    assert result.deleted == [] and "docs/assets/app.js" in dest.objects  # no manifest: nothing deleted
+    assert parse(dest.objects[f"docs/{MANIFEST_REL}"].body).number == 1  # a fresh, usable manifest
+
+
+def test_a_non_utf8_file_name_is_a_clear_error_and_nothing_is_deleted(site: Path, dest: MemoryDestination) -> None:
+    publish_mem(dest, site)
+    before = dict(content(dest))
+    (site / "assets/app.js").unlink()
+    os.makedirs(os.fsencode(site) + b"/caf\xe9", exist_ok=True)
+    with open(os.fsencode(site) + b"/caf\xe9/cr\xe8me.html", "wb") as fh:  # Latin-1 bytes, not UTF-8
+        fh.write(b"<html>x</html>")
+    calls = len(dest.calls)
+    with pytest.raises(PublishError) as err:
+        publish_mem(dest, site)
+    message = str(err.value)
+    assert "'caf\\\\xe9/cr\\\\xe8me.html'" in message and "not valid UTF-8" in message
+    assert "Rename the file" in message and "Nothing was uploaded or deleted" in message
+    assert not {op for op, _ in dest.calls[calls:]} & {"upload", "delete_many", "copy"}
+    assert content(dest) == before
+
+
+@pytest.mark.parametrize("delete", [True, False])
+def test_a_project_folder_is_refused_unless_allowed(tmp_path: Path, dest: MemoryDestination, delete: bool) -> None:
+    project = make_site(
+        tmp_path / "proj",
+        {"mkdocs.yml": b"site_name: x\n", ".env": b"TOKEN=s3cr3t\n", ".git/config": b"[core]\n", "index.html": b"x"},
+    )
+    with pytest.raises(PublishError) as err:
+        publish_mem(dest, project, delete=delete)
+    message = str(err.value)
+    assert "looks like a project folder" in message and ".env, .git/, mkdocs.yml" in message
+    assert "allow_project_dir: true (--allow-project-dir)" in message
+    assert dest.ops("upload") == [] and content(dest) == {}
+    publish_mem(dest, project, delete=delete, allow_project_dir=True)
+    assert set(content(dest)) == {"mkdocs.yml", ".env", ".git/config", "index.html"}  # forced: as asked
