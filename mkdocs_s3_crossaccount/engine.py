@@ -39,6 +39,7 @@ from mkdocs_s3_crossaccount.core.destination import Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import HeaderRules
 from mkdocs_s3_crossaccount.core.inventory import LocalFile, scan
+from mkdocs_s3_crossaccount.core.keys import INTERNAL_DIR
 from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_info, serialise
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
 from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
@@ -137,7 +138,9 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
 def clean_up_uploads(dest: Destination, plan: Plan, listing: Listing, held: lock.Lock | None, run: Run) -> None:
     """Abort incomplete multipart uploads a killed publish left (only when this one uploads or took over)."""
     if plan.uploads or (held is not None and held.took_over):
-        abort_stale_uploads(dest, run.settings.lock_timeout, listing.remote)
+        # the listing no longer holds nested publishers' bookkeeping: name their folders to spare their uploads
+        listed = [*listing.remote, *(root + INTERNAL_DIR for root in listing.nested)]
+        abort_stale_uploads(dest, run.settings.lock_timeout, listed)
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:
