@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
@@ -30,7 +30,7 @@ from mkdocs_s3_crossaccount.aws.session import AwsContext, Clock, _utcnow, conne
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import lock
 from mkdocs_s3_crossaccount.core.apply import Applied, apply_plan
-from mkdocs_s3_crossaccount.core.cdn import Cdn, CdnOutcome
+from mkdocs_s3_crossaccount.core.cdn import Cdn, CdnOutcome, SubfolderCdn
 from mkdocs_s3_crossaccount.core.destination import Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import HeaderRules
@@ -39,6 +39,20 @@ from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_inf
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
 from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
 from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_reports
+from mkdocs_s3_crossaccount.core.versions import VersionsError
+from mkdocs_s3_crossaccount.core.versions_store import (
+    AliasMove,
+    AliasRules,
+    VersionsState,
+    alias_rels,
+    copy_alias,
+    invalidate_paths,
+    read_state,
+    sub,
+    versions_changed,
+    with_default,
+    write_state,
+)
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -76,7 +90,8 @@ def publish(
     started = time.monotonic()
     _limit_malloc_arenas()
     site = os.fspath(site_dir)
-    with _scanning(site, settings) as local:  # hash the site while the role is assumed and the bucket listed
+    # hash the site while the role is assumed and the bucket listed
+    with _scanning(site, keyed_settings(settings)) as local:
         ctx = connect(settings, clock=clock)
         dest = s3_destination(ctx, settings)
         run = Run(
@@ -91,7 +106,10 @@ def publish(
             started,
         )
         try:
-            return publish_to(dest, local, run, cloudfront_cdn(ctx, settings, sleep))
+            cdn = cloudfront_cdn(ctx, settings, sleep)
+            if settings.version:
+                return publish_versioned(dest, local, run, cdn)
+            return publish_to(dest, local, run, cdn)
         finally:
             dest.close()
 
@@ -119,6 +137,77 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
         record_cdn(result, outcome)
         result.manifest_written = write_manifest(dest, plan, applied, outcome, listing.manifest, run)
     return finish(result, run, outcome)
+
+
+def publish_versioned(
+    dest: Destination, local: Callable[[], list[LocalFile]], run: Run, cdn: Cdn | None
+) -> PublishResult:
+    """A version of the site: ``<prefix>/<version>/`` by the whole pipeline, then its aliases, then versions.json.
+
+    ``dest`` is the root prefix; its lock is held throughout, so the version's folder, the alias
+    folders and versions.json change together, one publisher at a time.
+    """
+    settings = run.settings
+    version = str(settings.version)
+    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run):
+        before = read_state(dest)
+        after = update_versions(before, settings)
+        vrun = versioned_run(run, version)
+        result = publish_to(sub(dest, version), local, vrun, SubfolderCdn(cdn, version) if cdn else None)
+        info = after.versions.get(version)
+        moves = move_aliases(dest, version, info.aliases if info else (), settings)
+        if settings.dry_run:
+            for move in moves:
+                log.info("(dryrun) %s", move.line())
+            if versions_changed(before, after):
+                log.info("(dryrun) versions.json: %s", ", ".join(after.versions.names()))
+            return result
+        for move in moves:
+            log.info("%s", move.line())
+        rels = [rel for move in moves for rel in alias_rels(move)]
+        if versions_changed(before, after) or (after.default and not before.default):
+            rels += write_state(dest, after, settings.redirects, settings.kms_key_arn)
+            log.info(
+                "versions.json: %s%s",
+                ", ".join(
+                    f"{i.version}{' [' + ', '.join(i.aliases) + ']' if i.aliases else ''}" for i in after.versions
+                ),
+                f"; {settings.prefix or '/'} redirects to {after.default}/" if after.default else "",
+            )
+        result.invalidation_ids += invalidate_paths(cdn, rels, salt=f"versions-{version}-{int(time.time())}")
+    return result
+
+
+def update_versions(before: VersionsState, settings: Settings) -> VersionsState:
+    """versions.json after this publish (pure): the version added, its aliases moved here, the default checked."""
+    try:
+        versions = before.versions.add(str(settings.version), settings.version_title, settings.aliases)
+    except VersionsError as exc:
+        raise PublishError(f"Cannot publish version {settings.version!r}: {exc}", "Change version or aliases.") from exc
+    return with_default(before, versions, settings.default_version)
+
+
+def keyed_settings(settings: Settings) -> Settings:
+    """The settings the site's files are keyed with: a version's folder when ``version`` is set."""
+    if not settings.version:
+        return settings
+    return replace(settings, prefix=sub_prefix(settings.prefix, settings.version), lock=False)
+
+
+def versioned_run(run: Run, version: str) -> Run:
+    """The run of the version's own folder: its prefix, its manifest, no second lock (the root's is held)."""
+    settings = run.settings
+    return replace(run, settings=replace(settings, prefix=sub_prefix(settings.prefix, version), lock=False))
+
+
+def sub_prefix(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def move_aliases(dest: Destination, version: str, aliases: Sequence[str], settings: Settings) -> list[AliasMove]:
+    """Point each alias folder at ``version`` (server-side copies; stale alias objects deleted)."""
+    rules = AliasRules(settings.max_deletes, settings.max_delete_share, settings.kms_key_arn, settings.dry_run)
+    return [copy_alias(dest, version, alias, rules) for alias in aliases]
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:
@@ -266,7 +355,7 @@ def write_manifest(
     dest: Destination, plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run
 ) -> bool:
     """Record what this publisher now owns (last: after uploads, deletes and the CDN). True if written."""
-    objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest)
+    objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest, applied.version_ids)
     pending = manifest.pending_invalidation if manifest else ()
     unchanged = manifest is not None and dict(manifest.objects) == objects and tuple(pending) == outcome.pending
     if not plan.changes and unchanged:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from mkdocs_s3_crossaccount.core.errors import SettingsError
 from mkdocs_s3_crossaccount.core.globs import GlobError, compile_glob
 from mkdocs_s3_crossaccount.core.session_policy import session_policy
+from mkdocs_s3_crossaccount.core.versions import VersionsError, check_name
 
 # --- rules -------------------------------------------------------------------------
 
@@ -320,6 +321,42 @@ def default_session_name(environ: Mapping[str, str] | None = None) -> str:
     return name
 
 
+ALIAS_TYPES = ("copy", "redirect")
+
+
+def check_version_name(option: str, value: str) -> None:
+    """A version or alias name (a folder under the prefix), by mike's rule."""
+    try:
+        check_name(value, "alias" if option == "aliases" else "version")
+    except VersionsError as exc:
+        raise SettingsError(option, str(exc)) from None
+
+
+def check_alias_type(value: str) -> None:
+    if value not in ALIAS_TYPES:
+        raise SettingsError(
+            "alias_type",
+            f"{value!r} is not an alias type: copy (server-side copies of the version, the default) or "
+            "redirect (small pages that send readers to the version, keeping the path and anchor).",
+        )
+
+
+def check_versions(version: str | None, aliases: Sequence[str], title: str | None, default: str | None) -> None:
+    """Rules that tie the version options together."""
+    if version is None:
+        for option, value in (("aliases", aliases), ("version_title", title)):
+            if value:
+                raise SettingsError(option, "needs version: aliases and titles belong to a version.")
+        return
+    check_version_name("version", version)
+    for alias in aliases:
+        check_version_name("aliases", alias)
+        if alias == version:
+            raise SettingsError("aliases", f"{alias!r} is the version itself; an alias names another folder.")
+    if default is not None:
+        check_version_name("default_version", default)
+
+
 # --- the settings object -----------------------------------------------------------
 
 
@@ -365,6 +402,14 @@ class Settings:
     report_file: str | None = None
     dotenv_file: str | None = None
     site_url_template: str | None = None
+    # issue 12: versioned docs, deploy history, rollback, the out-of-order guard
+    version: str | None = None
+    version_title: str | None = None
+    aliases: Sequence[str] = ()
+    default_version: str | None = None
+    alias_type: str = "copy"
+    history_limit: int = 20
+    allow_older: bool = False
 
     def __post_init__(self) -> None:
         check_bucket(self.bucket)
@@ -428,6 +473,13 @@ class Settings:
         )
         if self.site_url_template is not None:
             check_url_template(self.site_url_template)
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        check_versions(self.version, self.aliases, self.version_title, self.default_version)
+        check_alias_type(self.alias_type)
+        if self.history_limit < 1:
+            raise SettingsError(
+                "history_limit", f"{self.history_limit} must be 1 or more (deploys kept in the history)."
+            )
         if self.dotenv_file and not self.site_url_template:
             raise SettingsError(
                 "dotenv_file",

@@ -56,6 +56,7 @@ class Batch:
     etags: dict[str, str] = field(default_factory=dict)
     errors: list[tuple[Upload, PublishError]] = field(default_factory=list)
     retries: int = 0  # requests the transport repeated (throttling, transient faults)
+    version_ids: dict[str, str] = field(default_factory=dict)  # key -> VersionId (bucket versioning on)
 
 
 @dataclass
@@ -63,6 +64,30 @@ class Deleted:
     """What a batch delete did: the keys removed, and the first failure (then the rest was not tried)."""
 
     keys: list[str] = field(default_factory=list)
+    error: PublishError | None = None
+
+
+@dataclass(frozen=True)
+class CopyItem:
+    """One server-side copy inside the bucket: ``source_key`` (at ``source_version``, or its latest) to ``key``.
+
+    The source's headers are copied with it (MetadataDirective COPY); ``extra`` adds what S3 does
+    not copy (WebsiteRedirectLocation) and the encryption to apply (ServerSideEncryption, SSEKMSKeyId).
+    """
+
+    key: str
+    source_key: str
+    source_version: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Copied:
+    """What a batch of server-side copies did: keys done (with their ETag and VersionId), the first failure."""
+
+    keys: list[str] = field(default_factory=list)
+    etags: dict[str, str] = field(default_factory=dict)
+    version_ids: dict[str, str] = field(default_factory=dict)
     error: PublishError | None = None
 
 
@@ -136,4 +161,16 @@ class Destination(Protocol):
 
     def delete_many(self, objects: Sequence[RemoteObject]) -> Deleted:
         """Delete objects in batches; per-key failures count as failures."""
+        ...
+
+    def at(self, prefix: str) -> Destination:
+        """The same bucket, owner and credentials at another prefix (a version's or an alias's folder)."""
+        ...
+
+    def copy_many(self, items: Sequence[CopyItem]) -> Copied:
+        """Server-side copies inside the bucket (no bytes sent); stops starting new ones after a failure."""
+        ...
+
+    def versioning(self) -> str | None:
+        """The bucket's versioning status: 'Enabled', 'Suspended', or None (never enabled)."""
         ...

@@ -163,6 +163,22 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     site_url_template = c.Optional(_Checked(str, rules.check_url_template))
     """Public URL of the published site, with {bucket}, {prefix}, {region} placeholders,
     e.g. https://d123.cloudfront.net/{prefix}/ (reported, and DOCS_URL in the dotenv file)."""
+    version = c.Optional(_Checked(str, lambda v: rules.check_version_name("version", v)))
+    """Publish the site as this version, to `<prefix>/<version>/`, and list it in `<prefix>/versions.json`
+    (mike's format, read by Material's version selector), e.g. `!ENV [CI_COMMIT_TAG, dev]`. Unset: one site."""
+    version_title = c.Optional(c.Type(str))
+    """The version's title in the selector (default: the version)."""
+    aliases = c.ListOfItems(_Checked(str, lambda v: rules.check_version_name("aliases", v)), default=[])
+    """Other folder names for this version, e.g. `[latest]`; an alias moves here from the version it named."""
+    default_version = c.Optional(_Checked(str, lambda v: rules.check_version_name("default_version", v)))
+    """The version or alias `<prefix>/index.html` redirects to (unset: the root redirect is left as it is)."""
+    alias_type = _Checked(str, rules.check_alias_type, default="copy")
+    """`copy`: alias folders are server-side copies of the version (no bytes sent); `redirect`: small pages
+    that send readers to the same page of the version, keeping the path and anchor."""
+    history_limit = _Checked(int, lambda v: rules.check_non_negative("history_limit", v), default=20)
+    """Deploy records kept per prefix for `history` and `rollback` (the oldest are deleted)."""
+    allow_older = c.Type(bool, default=False)
+    """Publish even when the live deploy is of a newer commit (the out-of-order guard refuses otherwise)."""
     stable_build_date = c.Type(bool, default=True)
     """When publishing and SOURCE_DATE_EPOCH is unset, set it to the commit time, so themes'
     build-date stamps don't change every page's bytes between rebuilds of one commit."""
@@ -217,4 +233,11 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
             report_file=self.report_file,
             dotenv_file=self.dotenv_file,
             site_url_template=self.site_url_template,
+            version=self.version,
+            version_title=self.version_title,
+            aliases=tuple(self.aliases),
+            default_version=self.default_version,
+            alias_type=self.alias_type,
+            history_limit=self.history_limit,
+            allow_older=self.allow_older,
         )
