@@ -210,6 +210,19 @@ def move_aliases(dest: Destination, version: str, aliases: Sequence[str], settin
     return [copy_alias(dest, version, alias, rules) for alias in aliases]
 
 
+@contextmanager
+def connected(
+    settings: Settings, *, clock: Clock = _utcnow, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[tuple[S3Destination, Cdn | None]]:
+    """The root prefix's destination and CDN, for commands that are not a publish (versions, history, rollback)."""
+    ctx = connect(settings, clock=clock)
+    dest = s3_destination(ctx, settings)
+    try:
+        yield dest, cloudfront_cdn(ctx, settings, sleep)
+    finally:
+        dest.close()
+
+
 def inventory(site: str, settings: Settings) -> list[LocalFile]:
     """The local walk: every file of the site, hashed, with its headers and body decided."""
     rules = HeaderRules.from_options(settings.cache_control, settings.gzip, settings.kms_key_arn)

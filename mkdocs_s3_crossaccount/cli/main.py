@@ -413,6 +413,10 @@ def demo_cmd(keep_serving: bool, port: int) -> None:
     _guarded(body)
 
 
+# Command groups kept in their own modules register themselves on `cli` when imported.
+from mkdocs_s3_crossaccount.cli import versions as _versions  # noqa: E402, F401
+
+
 def main() -> None:
     cli(prog_name="mkdocs-s3-crossaccount")
 

@@ -261,3 +261,103 @@ def alias_rels(move: AliasMove) -> list[str]:
 
 def names(values: Sequence[str]) -> str:
     return ", ".join(values) if values else "none"
+
+
+# --- the `versions` verbs (mike's delete, alias, retitle, set-default) -------------------
+
+
+@dataclass
+class Changed:
+    """What a versions verb changed: lines to print, and root-relative paths for the CDN."""
+
+    lines: list[str] = field(default_factory=list)
+    rels: list[str] = field(default_factory=list)
+    state: VersionsState = field(default_factory=VersionsState)
+
+
+def _known(state: VersionsState, identifier: str) -> str:
+    found = state.versions.resolve(identifier)
+    if found is None:
+        raise PublishError(
+            f"There is no version or alias {identifier!r} in versions.json "
+            f"(versions: {names(state.versions.names())}).",
+            "Run `mkdocs-s3-crossaccount versions list` to see them.",
+        )
+    return found
+
+
+def delete_versions(dest: Destination, identifiers: Sequence[str], force: bool, rules: AliasRules) -> Changed:
+    """Remove versions (their folders and their aliases' folders) or single aliases; refuse the default."""
+    state = read_state(dest)
+    versions = state.versions
+    out = Changed()
+    folders: list[str] = []
+    for identifier in identifiers:
+        _known(state, identifier)
+        try:
+            versions, removed = versions.remove(identifier)
+        except VersionsError as exc:
+            raise PublishError(str(exc)) from exc
+        if isinstance(removed, str):
+            folders.append(removed)
+        else:
+            folders += [removed.version, *removed.aliases]
+    default = state.default
+    if default is not None and versions.resolve(default) is None:
+        if not force:
+            raise PublishError(
+                f"{default!r} is the default version (the root redirects to it); refusing to delete it. "
+                "Nothing was changed.",
+                "Set another default first (`versions set-default VERSION`), or pass --force.",
+            )
+        default = None
+    for name in folders:
+        gone = delete_folder(dest, name, rules)
+        out.lines.append(f"{'(dryrun) ' if rules.dry_run else ''}deleted {name}/: {len(gone)} objects")
+        out.rels += [f"{name}/{rel}" for rel in gone]
+    out.state = VersionsState(versions, default)
+    if not rules.dry_run:
+        out.rels += write_state(dest, out.state, False, rules.kms_key_arn)
+        if state.default and default is None:
+            dest.delete(ROOT_INDEX_REL)
+            out.lines.append(f"the root redirect to {state.default}/ was removed")
+    out.lines.append(f"versions: {names(versions.names())}")
+    return out
+
+
+def alias_version(dest: Destination, identifier: str, aliases: Sequence[str], rules: AliasRules) -> Changed:
+    """Point aliases at a version (copying it into their folders)."""
+    state = read_state(dest)
+    version = _known(state, identifier)
+    try:
+        versions = state.versions.alias(version, aliases)
+    except VersionsError as exc:
+        raise PublishError(str(exc)) from exc
+    out = Changed(state=VersionsState(versions, state.default))
+    for alias in aliases:
+        move = copy_alias(dest, version, alias, rules)
+        out.lines.append(("(dryrun) " if rules.dry_run else "") + move.line())
+        out.rels += alias_rels(move)
+    if not rules.dry_run:
+        out.rels += write_state(dest, out.state, False, rules.kms_key_arn)
+    return out
+
+
+def retitle_version(dest: Destination, identifier: str, title: str, rules: AliasRules) -> Changed:
+    state = read_state(dest)
+    version = _known(state, identifier)
+    out = Changed(state=VersionsState(state.versions.retitle(version, title), state.default))
+    out.lines.append(f"{'(dryrun) ' if rules.dry_run else ''}{version}: title {title!r}")
+    if not rules.dry_run:
+        out.rels += write_state(dest, out.state, False, rules.kms_key_arn)
+    return out
+
+
+def set_default(dest: Destination, identifier: str, redirects: bool, rules: AliasRules) -> Changed:
+    state = read_state(dest)
+    _known(state, identifier)
+    out = Changed(state=with_default(state, state.versions, identifier))
+    out.lines.append(f"{'(dryrun) ' if rules.dry_run else ''}the root now redirects to {identifier}/")
+    if not rules.dry_run:
+        out.rels += write_state(dest, out.state, redirects, rules.kms_key_arn)
+    return out

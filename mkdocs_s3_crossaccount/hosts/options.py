@@ -73,6 +73,21 @@ class _GlobList(c.ListOfItems[str]):
         return result
 
 
+class _Name(_Checked):
+    """A version or alias name: a string (YAML reads an unquoted 1.10 as the number 1.1, so say so)."""
+
+    def __init__(self, option: str, **kwargs: Any) -> None:
+        super().__init__(str, lambda v: rules.check_version_name(option, v), **kwargs)
+
+    def run_validation(self, value: object) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise base.ValidationError(
+                f'{value!r} was read as a number: quote version and alias names, e.g. "{value}" '
+                "(unquoted, YAML reads 1.10 as 1.1)."
+            )
+        return super().run_validation(value)
+
+
 class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Options of the ``s3-crossaccount`` plugin (README documents each)."""
 
@@ -163,14 +178,14 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     site_url_template = c.Optional(_Checked(str, rules.check_url_template))
     """Public URL of the published site, with {bucket}, {prefix}, {region} placeholders,
     e.g. https://d123.cloudfront.net/{prefix}/ (reported, and DOCS_URL in the dotenv file)."""
-    version = c.Optional(_Checked(str, lambda v: rules.check_version_name("version", v)))
+    version = c.Optional(_Name("version"))
     """Publish the site as this version, to `<prefix>/<version>/`, and list it in `<prefix>/versions.json`
     (mike's format, read by Material's version selector), e.g. `!ENV [CI_COMMIT_TAG, dev]`. Unset: one site."""
     version_title = c.Optional(c.Type(str))
     """The version's title in the selector (default: the version)."""
-    aliases = c.ListOfItems(_Checked(str, lambda v: rules.check_version_name("aliases", v)), default=[])
+    aliases = c.ListOfItems(_Name("aliases"), default=[])
     """Other folder names for this version, e.g. `[latest]`; an alias moves here from the version it named."""
-    default_version = c.Optional(_Checked(str, lambda v: rules.check_version_name("default_version", v)))
+    default_version = c.Optional(_Name("default_version"))
     """The version or alias `<prefix>/index.html` redirects to (unset: the root redirect is left as it is)."""
     alias_type = _Checked(str, rules.check_alias_type, default="copy")
     """`copy`: alias folders are server-side copies of the version (no bytes sent); `redirect`: small pages

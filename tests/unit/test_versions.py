@@ -171,3 +171,12 @@ def test_dry_run_changes_nothing(tmp_path: Path, dest: MemoryDestination) -> Non
     v1 = make_site(tmp_path / "v1", SITE)
     publish_version(dest, v1, version="1.0", aliases=["latest"], dry_run=True)
     assert dest.objects == {}
+
+
+def test_unquoted_version_numbers_are_refused_with_the_fix() -> None:
+    from mkdocs_s3_crossaccount.config.reader import validate
+
+    with pytest.raises(PublishError, match="read as a number: quote"):
+        validate({"bucket": "memory-bucket", "version": 1.1}, "mkdocs.yml")
+    options = validate({"bucket": "memory-bucket", "version": "1.10", "aliases": ["latest"]}, "mkdocs.yml")
+    assert options.to_settings().aliases == ("latest",)
