@@ -34,6 +34,7 @@ from mkdocs_s3_crossaccount.core.cdn import Cdn, CdnOutcome, SubfolderCdn
 from mkdocs_s3_crossaccount.core.destination import Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import HeaderRules
+from mkdocs_s3_crossaccount.core.history import Commit, check_order, current_commit, save_record
 from mkdocs_s3_crossaccount.core.inventory import LocalFile, scan
 from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_info, serialise
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
@@ -70,6 +71,7 @@ class Run:
     generator: str | None = None  # the site generator's version (the host says which)
     refreshes: Sequence[object] = ()  # role credentials fetched so far (1 + refreshes), live
     started: float = field(default_factory=time.monotonic)
+    commit: Commit | None = None  # what is published (for the out-of-order guard and the deploy record)
 
 
 def publish(
@@ -104,6 +106,7 @@ def publish(
             generator or _generator_version(),
             ctx.refreshes,
             started,
+            current_commit(os.environ),
         )
         try:
             cdn = cloudfront_cdn(ctx, settings, sleep)
@@ -120,6 +123,7 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
     with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run):
         # listed under the lock: no other publish changes the prefix between plan and apply
         listing = read_listing(dest)
+        check_order(listing.manifest, run.commit, settings.allow_older, settings.destination)
         files = local()
         plan = plan_publish(files, listing, run)
         result = new_result(dest, plan, run)
@@ -377,9 +381,34 @@ def write_manifest(
         _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, dest.identity_arn
     )
     deploy = deploy_info(plan.deploy, run.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
+    deploy.update(deploy_extras(run, applied))
     new = Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
-    save_manifest(dest, serialise(new), run.settings.kms_key_arn)
+    body = serialise(new)
+    save_manifest(dest, body, run.settings.kms_key_arn)
+    save_deploy_record(dest, plan.deploy, body, run)
     return True
+
+
+def deploy_extras(run: Run, applied: Applied) -> dict[str, object]:
+    """What the deploy record adds to the manifest's deploy block: the commit, its time, the counts."""
+    extras: dict[str, object] = {
+        "uploaded": len(applied.uploaded),
+        "deleted": len(applied.deleted),
+        "headers_updated": len(applied.copied),
+    }
+    if run.commit is not None and run.commit.sha:
+        extras["commit_sha"] = run.commit.sha
+    if run.commit is not None and run.commit.iso_time:
+        extras["commit_time"] = run.commit.iso_time
+    return extras
+
+
+def save_deploy_record(dest: Destination, number: int, body: bytes, run: Run) -> None:
+    """The deploy's record for `history` and `rollback` (the last history_limit are kept); a failure is a warning."""
+    try:
+        save_record(dest, number, body, run.settings.history_limit, run.settings.kms_key_arn)
+    except PublishError as exc:
+        log.warning("The site was published, but its deploy record was not written: %s", exc)
 
 
 def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResult:

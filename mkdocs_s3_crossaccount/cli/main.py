@@ -88,6 +88,12 @@ def _publish_flags(func: F) -> F:
         click.option("--report-file", help="Write a JSON report of the publish here."),
         click.option("--dotenv-file", help="Write DOCS_URL=... here (GitLab dotenv for environment:url)."),
         click.option("--site-url-template", help="Public URL, with {bucket} {prefix} {region} placeholders."),
+        click.option(
+            "--allow-older",
+            is_flag=True,
+            default=None,
+            help="Publish even if the live deploy is of a newer commit (out-of-order guard).",
+        ),
     ]
     for flag in reversed(flags):
         func = flag(func)
@@ -115,6 +121,7 @@ _OVERRIDE_KEYS = (
     "report_file",
     "dotenv_file",
     "site_url_template",
+    "allow_older",
 )
 
 
@@ -414,6 +421,7 @@ def demo_cmd(keep_serving: bool, port: int) -> None:
 
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
+from mkdocs_s3_crossaccount.cli import history as _history  # noqa: E402, F401
 from mkdocs_s3_crossaccount.cli import versions as _versions  # noqa: E402, F401
 
 
