@@ -36,10 +36,11 @@ from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import HeaderRules
 from mkdocs_s3_crossaccount.core.history import Commit, check_order, current_commit, save_record
 from mkdocs_s3_crossaccount.core.inventory import LocalFile, scan
-from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_info, serialise
+from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest, Publisher, deploy_info, serialise
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
 from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
 from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_reports
+from mkdocs_s3_crossaccount.core.rollback import RollbackPlan, RollbackRules, apply_rollback, prepare
 from mkdocs_s3_crossaccount.core.versions import VersionsError
 from mkdocs_s3_crossaccount.core.versions_store import (
     AliasMove,
@@ -225,6 +226,66 @@ def connected(
         yield dest, cloudfront_cdn(ctx, settings, sleep)
     finally:
         dest.close()
+
+
+@dataclass
+class RolledBack:
+    """What a rollback did (or, with dry_run, would do)."""
+
+    plan: RollbackPlan
+    destination: str
+    number: int | None = None  # the new deploy's number
+    aliases: list[AliasMove] = field(default_factory=list)
+    invalidation_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def rollback(settings: Settings, deploy_id: int | None = None, *, dry_run: bool = False) -> RolledBack:
+    """Restore the prefix (the version's folder, when ``version`` is set) to deploy ``deploy_id`` (default:
+    the one before the live deploy) by server-side copies of its recorded object versions."""
+    started = time.monotonic()
+    with connected(settings) as (root, cdn):
+        folder = keyed_settings(settings).prefix
+        dest = root.at(folder)
+        with lock.held(root, settings.lock_timeout, enabled=settings.lock and not dry_run):
+            rules = RollbackRules(deploy_id, settings.max_deletes, settings.max_delete_share, settings.kms_key_arn)
+            plan = prepare(dest, rules)
+            out = RolledBack(plan, f"s3://{settings.bucket}/{folder}/" if folder else settings.destination)
+            if dry_run:
+                if plan.refusal:
+                    raise PublishError(plan.refusal + " Nothing was changed.")
+                out.seconds = time.monotonic() - started
+                return out
+            objects = apply_rollback(dest, plan, rules)
+            out.number = write_rollback_manifest(dest, plan, objects, settings)
+            rels = plan.changed_rels()
+            if settings.version:
+                info = read_state(root).versions.get(settings.version)
+                out.aliases = move_aliases(root, settings.version, info.aliases if info else (), settings)
+                rels = [f"{settings.version}/{rel}" for rel in rels]
+                rels += [rel for move in out.aliases for rel in alias_rels(move)]
+            salt = f"rollback-{out.number}-{int(time.time())}"
+            out.invalidation_ids = invalidate_paths(cdn, rels, salt)
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def write_rollback_manifest(
+    dest: Destination, plan: RollbackPlan, objects: dict[str, Entry], settings: Settings
+) -> int:
+    """The manifest and deploy record after a rollback: the target's objects, a new number, ``rollback_of``."""
+    number = max(plan.live.number if plan.live else 0, plan.target.number) + 1
+    publisher = Publisher(_version("mkdocs-s3-crossaccount") or "unknown", None, settings.role_arn, dest.identity_arn)
+    deploy = deploy_info(number, _utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
+    for name in ("commit_sha", "commit_time"):  # what is live now is the target's commit
+        if plan.target.deploy.get(name):
+            deploy[name] = plan.target.deploy[name]
+    deploy.update({"rollback_of": plan.target.number, "uploaded": 0, "restored": len(plan.copies)})
+    deploy["deleted"] = len(plan.deletes)
+    body = serialise(Manifest(objects=objects, deploy=deploy))
+    save_manifest(dest, body, settings.kms_key_arn)
+    save_record(dest, number, body, settings.history_limit, settings.kms_key_arn)
+    return number
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:

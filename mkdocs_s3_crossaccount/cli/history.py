@@ -38,3 +38,45 @@ def history_cmd(as_json: bool, **kwargs: Any) -> None:
         return 0
 
     _guarded(body)
+
+
+@cli.command("rollback")
+@_config_flags
+@click.option(
+    "--to", "deploy_id", type=int, help="The deploy to restore (an id from `history`; default: the previous)."
+)
+@click.option("--max-deletes", type=int, help="Refuse when more objects than this would be deleted.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+def rollback_cmd(deploy_id: int | None, dry_run: bool, **kwargs: Any) -> None:
+    """Restore the prefix to an earlier deploy by server-side copies of the object versions it recorded.
+
+    Needs bucket versioning (refused otherwise, with the command that enables it). Order: assets,
+    pages, indexes, then deletes of what later deploys added; then CloudFront invalidation.
+    No bytes are uploaded. Permissions: `policy --rollback`.
+    """
+    from mkdocs_s3_crossaccount.engine import rollback
+
+    def body() -> int:
+        settings, _ = _settings(kwargs)
+        done = rollback(settings, deploy_id, dry_run=dry_run)
+        plan = done.plan
+        target = f"deploy #{plan.target.number} (commit {str(plan.target.deploy.get('commit_sha') or '?')[:12]})"
+        if dry_run:
+            for line in plan.lines(done.destination):
+                click.echo(line)
+            click.echo(
+                f"Dry run: rolling {done.destination} back to {target} would restore {len(plan.copies)} objects "
+                f"by server-side copy, delete {len(plan.deletes)}, leave {plan.unchanged}; nothing was changed."
+            )
+            return 0
+        for move in done.aliases:
+            click.echo(move.line())
+        click.echo(
+            f"Rolled {done.destination} back to {target}: {len(plan.copies)} objects restored by server-side copy, "
+            f"{len(plan.deletes)} deleted, {plan.unchanged} unchanged, in {done.seconds:.1f} s (new deploy "
+            f"#{done.number})."
+            + (f" Invalidation {', '.join(done.invalidation_ids)}." if done.invalidation_ids else "")
+        )
+        return 0
+
+    _guarded(body)

@@ -264,6 +264,12 @@ _ONLY = {
 @click.option(
     "--gitlab-host", default=policies.DEFAULT_GITLAB_HOST, show_default=True, help="GitLab host (self-managed)."
 )
+@click.option(
+    "--rollback",
+    "with_rollback",
+    is_flag=True,
+    help="Also allow `rollback` (s3:GetObjectVersion, s3:GetBucketVersioning) and `check`'s versioning line.",
+)
 @click.option("--only", type=click.Choice(sorted(_ONLY)), help="Print just this document (for file://...).")
 @click.option(
     "--write",
@@ -280,6 +286,7 @@ def policy_cmd(
     gitlab_host: str,
     only: str | None,
     write_dir: str | None,
+    with_rollback: bool,
     **kwargs: Any,
 ) -> None:
     """Print the documents account's trust policy and least-privilege permission policy (valid JSON).
@@ -328,6 +335,7 @@ def policy_cmd(
                     web_identity_role_arn=settings.web_identity_role_arn,
                     cloudfront_distribution_id=settings.cloudfront_distribution_id,
                     kms_key_arn=settings.kms_key_arn,
+                    rollback=with_rollback,
                 )
             )
         except ValueError as exc:
