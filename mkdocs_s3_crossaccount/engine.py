@@ -315,6 +315,7 @@ def s3_destination(ctx: AwsContext, settings: Settings) -> S3Destination:
 
 def s3_client(ctx: AwsContext, settings: Settings) -> Any:
     # the pool must fit every concurrent request (small puts and multipart parts run side by side)
+    """The target account's S3 client, its pool sized to the concurrency."""
     return ctx.client("s3", max_pool_connections=2 * settings.concurrency + 4, endpoint_url=settings.endpoint_url)
 
 
@@ -386,6 +387,7 @@ def dry_run(result: PublishResult, plan: Plan, run: Run, cdn: Cdn | None) -> Pub
 
 
 def record_applied(result: PublishResult, applied: Applied) -> None:
+    """Copy what the apply stage did into the result."""
     result.uploaded = [(u.file.key, str(u.reason), u.file.upload_size) for u in applied.uploaded]
     result.copied = sorted(applied.copied)
     result.deleted = list(applied.deleted)
@@ -426,6 +428,7 @@ def wait_for_cdn(cdn: Cdn | None, outcome: CdnOutcome, settings: Settings) -> No
 
 
 def record_cdn(result: PublishResult, outcome: CdnOutcome) -> None:
+    """Copy the invalidation ids into the result."""
     result.invalidation_ids = list(outcome.ids)
 
 

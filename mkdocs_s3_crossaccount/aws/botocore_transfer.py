@@ -71,6 +71,7 @@ class EtagRecorder:
 
     @contextmanager
     def attached(self, s3: Any) -> Iterator[EtagRecorder]:
+        """Listen on ``s3``'s events for the duration of the block."""
         events = s3.meta.events
         for op in self._OPS:
             events.register(f"before-parameter-build.s3.{op}", self._remember_key, unique_id=f"s3xa-key-{op}")
@@ -100,6 +101,7 @@ class BotocoreTransfer:
         self._concurrency = concurrency
 
     def close(self) -> None:
+        """Nothing to release: the pools live for one batch."""
         pass
 
     def upload_many(self, uploads: Sequence[Upload], on_done: Progress) -> Batch:

@@ -47,6 +47,7 @@ def paths_for(prefix: str, rels: Iterable[str]) -> list[str]:
 
 
 def wildcard(prefix: str) -> str:
+    """The one path that invalidates everything under the prefix."""
     return encode("/" + (prefix + "/" if prefix else "")) + "*"
 
 
@@ -78,6 +79,7 @@ def batches(paths: Sequence[str]) -> list[list[str]]:
 
 
 def caller_reference(paths: Sequence[str], salt: str) -> str:
+    """A CallerReference unique to these paths and this publish (CloudFront dedupes on it)."""
     digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
     return f"mkdocs-s3xa-{salt}-{digest}"
 
@@ -89,6 +91,8 @@ def is_completed(status: str) -> bool:
 
 @dataclass
 class InvalidationResult:
+    """The invalidations created for one publish."""
+
     ids: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     completed: bool = False
@@ -185,6 +189,7 @@ def poll_until_completed(
 
 
 def invalidation_failed(exc: BaseException, distribution_id: str) -> PublishError:
+    """A CloudFront error as the fix to apply (the id, the permission, the wait)."""
     code = diagnose.code_of(exc)
     if code == "NoSuchDistribution":
         return PublishError(
@@ -223,6 +228,7 @@ class CloudFrontCdn:
 
     @property
     def distribution_id(self) -> str:
+        """The distribution's id."""
         return self._id
 
     def paths(self, rels: Iterable[str], pending: Iterable[str] = ()) -> list[str]:

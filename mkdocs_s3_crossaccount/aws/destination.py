@@ -65,10 +65,12 @@ class S3Destination:
 
     @property
     def bucket(self) -> str:
+        """The bucket's name."""
         return self._bucket
 
     @property
     def prefix(self) -> str:
+        """The folder in the bucket ('' for the root)."""
         return self._prefix
 
     @property
@@ -92,13 +94,16 @@ class S3Destination:
         return to_key(self._prefix, rel)
 
     def use_transfer(self, transfer: Transfer) -> None:
+        """Send bulk uploads through ``transfer`` (botocore's by default)."""
         self._transfer = transfer
 
     @property
     def transfer_name(self) -> str:
+        """The transfer path in use, for reports."""
         return self._transfer.name if self._transfer else "botocore"
 
     def close(self) -> None:
+        """Release the transfer path's resources."""
         if self._transfer is not None:
             self._transfer.close()
 

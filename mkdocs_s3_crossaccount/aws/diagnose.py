@@ -26,12 +26,14 @@ NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeout
 
 
 def code_of(exc: BaseException) -> str:
+    """The AWS error code of a ClientError ('' for anything else)."""
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return ""
 
 
 def status_of(exc: BaseException) -> int:
+    """The HTTP status of a ClientError (0 for anything else)."""
     if isinstance(exc, ClientError):
         return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     return 0
@@ -45,6 +47,7 @@ def _aws_text(exc: BaseException) -> str:
 
 
 def no_credentials(exc: BaseException) -> PublishError:
+    """No source credentials: where to set them in GitLab and locally."""
     what = "incomplete" if isinstance(exc, PartialCredentialsError) else "none were found"
     return PublishError(
         f"No usable AWS credentials for the source (development) account: {what}.",
@@ -55,6 +58,7 @@ def no_credentials(exc: BaseException) -> PublishError:
 
 
 def network(exc: BaseException, what: str) -> PublishError:
+    """A network failure after botocore's retries: what to check, and that nothing was lost."""
     return PublishError(
         f"Network failure while {what}, after botocore's retries: {type(exc).__name__}: {exc}",
         "Check the runner's network access to AWS (proxy, VPC endpoint, endpoint_url / AWS_ENDPOINT_URL_*). "
@@ -63,6 +67,7 @@ def network(exc: BaseException, what: str) -> PublishError:
 
 
 def source_identity_failed(exc: BaseException) -> PublishError:
+    """The development account's credentials were rejected: which variables to check."""
     code = code_of(exc)
     if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
         return PublishError(
@@ -79,6 +84,7 @@ def source_identity_failed(exc: BaseException) -> PublishError:
 
 
 def assume_role_failed(exc: BaseException, role_arn: str, caller_arn: str | None, external_id: bool) -> PublishError:
+    """AssumeRole (or the web-identity hop) failed: the trust and identity policy statements to add."""
     code = code_of(exc)
     who = caller_arn or "the source identity"
     if code == "AccessDenied":
@@ -118,6 +124,7 @@ def assume_role_failed(exc: BaseException, role_arn: str, caller_arn: str | None
 
 
 def wrong_account(actual_arn: str, actual: str, expected: str, role_arn: str | None) -> PublishError:
+    """The credentials act in another account than the publish targets."""
     return PublishError(
         f"The credentials act in account {actual} ({actual_arn}), but the publish targets account {expected}.",
         f"Check role_arn ({role_arn}) and expected_bucket_owner; refusing to write with the wrong account's "
@@ -195,6 +202,7 @@ def object_failed(
 
 
 def account_of(arn: str) -> str | None:
+    """The account id in an ARN, or None."""
     parts = arn.split(":")
     return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
@@ -237,6 +245,7 @@ def object_code_failed(code: str, text: str, ref: ObjectRef, action: str) -> Pub
 
 
 def unexpected(exc: BaseException, what: str) -> PublishError:
+    """Any other failure as one line, translated as far as its type allows."""
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return no_credentials(exc)
     if isinstance(exc, NETWORK_ERRORS):

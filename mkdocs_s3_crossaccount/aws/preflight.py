@@ -25,12 +25,15 @@ log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
 @dataclass(frozen=True)
 class Step:
+    """One result line of `check`, with the fix when it failed."""
+
     name: str
     ok: bool | None  # None: skipped or informational
     detail: str
     fix: str | None = None
 
     def lines(self) -> list[str]:
+        """The step as the terminal shows it."""
         mark = {True: "[ok]  ", False: "[FAIL]", None: "[--]  "}[self.ok]
         out = [f"{mark} {self.name}: {self.detail}"]
         if self.fix:
@@ -165,6 +168,8 @@ def _list_denied(exc: BaseException, ctx: AwsContext, settings: Settings) -> Pub
 
 @dataclass
 class Removal:
+    """What `remove` found and deleted."""
+
     destination: str
     objects: list[RemoteObject]
     deleted: list[str]

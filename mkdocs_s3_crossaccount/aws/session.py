@@ -48,6 +48,8 @@ def _utcnow() -> datetime.datetime:
 
 @dataclass(frozen=True)
 class Identity:
+    """Who a set of credentials is (GetCallerIdentity)."""
+
     arn: str
     account: str
 
@@ -63,6 +65,7 @@ class AwsContext:
     refreshes: list[datetime.datetime]  # when role credentials were (re)fetched, for reports/tests
 
     def client(self, service: str, max_pool_connections: int = 10, endpoint_url: str | None = None) -> Any:
+        """A client of ``service`` on the target-account session, with our timeouts and retries."""
         cfg = Config(
             max_pool_connections=max_pool_connections,
             retries={"mode": "standard", "max_attempts": 5},
@@ -166,6 +169,7 @@ class TokenLoader:
 
     @property
     def source(self) -> str:
+        """Where the token comes from, for messages (never the token)."""
         return f"${self.env}" if self.env else f"the file {self.path!r}"
 
     def __call__(self) -> str:

@@ -44,6 +44,7 @@ class Progress:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, up: Upload) -> None:
+        """Count one finished upload."""
         with self.lock:
             self.done_files += 1
             self.done_bytes += up.file.upload_size

@@ -51,6 +51,7 @@ class CdnOutcome:
 
     @property
     def failure(self) -> PublishError | None:
+        """The error to raise after the reports, if any."""
         return self.error or self.timed_out
 
 

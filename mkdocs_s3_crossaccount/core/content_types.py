@@ -103,6 +103,7 @@ _TEXTUAL = {
 
 
 def is_textual(media_type: str) -> bool:
+    """Whether a media type is text (gets a charset, may be gzipped)."""
     base = media_type.split(";", 1)[0].strip().lower()
     return base.startswith("text/") or base in _TEXTUAL
 
@@ -132,4 +133,5 @@ def content_type(key: str, overrides: Mapping[str, str] | None = None) -> str:
 
 
 def known_extensions() -> frozenset[str]:
+    """Every extension the built-in table knows."""
     return frozenset(_TYPES)

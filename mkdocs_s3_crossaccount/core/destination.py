@@ -98,10 +98,14 @@ class Destination(Protocol):
     """The one handle on the bucket prefix a publish writes to."""
 
     @property
-    def bucket(self) -> str: ...
+    def bucket(self) -> str:
+        """The bucket's name."""
+        ...
 
     @property
-    def prefix(self) -> str: ...
+    def prefix(self) -> str:
+        """The folder in the bucket ('' for the root)."""
+        ...
 
     @property
     def owner(self) -> str:

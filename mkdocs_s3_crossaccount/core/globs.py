@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 
 class GlobError(ValueError):
+    """A glob that cannot be compiled; the message says why."""
+
     pass
 
 
@@ -50,6 +52,7 @@ def _segment(seg: str, pattern: str) -> str:
 
 @lru_cache(maxsize=512)
 def compile_glob(pattern: str) -> re.Pattern[str]:
+    """A compiled .gitignore-like glob (``*`` within a segment, ``**`` across, a leading ``/`` anchors)."""
     if not pattern or not pattern.strip():
         raise GlobError("a glob must not be empty")
     if pattern.startswith("!"):
@@ -78,6 +81,7 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
 
 
 def matches(path: str, pattern: str) -> bool:
+    """Whether the site-relative path ``rel`` matches ``pattern``."""
     return compile_glob(pattern).match(path) is not None
 
 

@@ -69,6 +69,7 @@ def cache_control_rules(user: Mapping[str, str]) -> dict[str, str]:
 
 
 def cache_control_for(rel: str, rules: Mapping[str, str]) -> str | None:
+    """The Cache-Control for ``rel``: the user's rules first (first match wins), then the defaults."""
     value = first_match(rel, rules)
     return value or None
 
@@ -102,6 +103,7 @@ class HeaderRules:
     def from_options(
         cls, cache_control: Mapping[str, str], gzip: bool | Iterable[str], kms_key_arn: str | None
     ) -> HeaderRules:
+        """The rules from the cache_control, gzip and kms_key_arn options."""
         return cls(cache_control_rules(cache_control), gzip_globs(gzip), kms_key_arn)
 
     def headers(self, rel: str, content_type: str, body: str, redirect: str | None = None) -> dict[str, str]:

@@ -44,6 +44,8 @@ EMPTY_MD5 = hashlib.md5(b"", usedforsecurity=False).hexdigest()
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
+    """One file of the built site, hashed, with the object it becomes."""
+
     rel: str  # path relative to the site dir, '/'-separated, NFC
     key: str  # S3 key (prefix + rel)
     path: str  # file system path to read
@@ -64,10 +66,12 @@ class LocalFile:
 
     @property
     def header_dict(self) -> dict[str, str]:
+        """The object's headers as request parameters."""
         return dict(self.headers)
 
     @property
     def header_fp(self) -> str:
+        """A fingerprint of the headers (recorded in the manifest)."""
         return fingerprint(self.header_dict)
 
 

@@ -19,6 +19,7 @@ def rel_path(parts: tuple[str, ...] | list[str]) -> str:
 
 
 def to_key(prefix: str, rel: str) -> str:
+    """The S3 key of a site-relative path under ``prefix``."""
     return f"{prefix}/{rel}" if prefix else rel
 
 

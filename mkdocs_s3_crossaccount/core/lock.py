@@ -40,6 +40,8 @@ class Lock:
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def keep_alive(self, body: bytes, interval: float) -> None:
+        """Rewrite the lock every ``interval`` seconds until stopped."""
+
         def beat() -> None:
             while not self._stop.wait(interval):
                 with contextlib.suppress(PublishError):
@@ -49,6 +51,7 @@ class Lock:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the heartbeat (the lock object stays until released)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()

@@ -56,6 +56,8 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """What the manifest records of one object."""
+
     md5: str | None  # MD5 of the site file (source); None for objects adopted without knowing it
     etag: str | None  # ETag of the object as S3 returned it after our write; None if unknown
     size: int  # bytes stored
@@ -66,6 +68,7 @@ class Entry:
     redirect: str | None = None  # its WebsiteRedirectLocation (S3 does not copy it; aliases and rollback do)
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as the manifest's JSON stores it."""
         out: dict[str, Any] = {
             "md5": self.md5,
             "etag": self.etag,
@@ -84,20 +87,25 @@ class Entry:
 
 @dataclass(frozen=True)
 class Manifest:
+    """The deploy manifest: owned objects, the deploy record, invalidations left to retry."""
+
     objects: Mapping[str, Entry] = field(default_factory=dict)
     deploy: Mapping[str, Any] = field(default_factory=dict)
     pending_invalidation: tuple[str, ...] = ()
 
     @property
     def number(self) -> int:
+        """The deploy number of the publish that wrote it (0 if unknown)."""
         n = self.deploy.get("number", 0)
         return n if isinstance(n, int) and n >= 0 else 0
 
     def with_objects(self, objects: Mapping[str, Entry]) -> Manifest:
+        """A copy with other objects."""
         return replace(self, objects=dict(objects))
 
 
 def serialise(manifest: Manifest) -> bytes:
+    """The manifest's bytes (compact JSON, keys sorted)."""
     doc = {
         "format": FORMAT,
         "generator": GENERATOR,

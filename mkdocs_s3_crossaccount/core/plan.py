@@ -33,12 +33,16 @@ COPY_MAX = 5 * 1024**3
 
 
 class Phase(enum.IntEnum):
+    """Upload phases, in publishing order."""
+
     ASSETS = 0
     PAGES = 1
     INDEXES = 2
 
 
 class Reason(enum.Enum):
+    """Why a file is uploaded or its headers updated."""
+
     NEW = "new"
     CHANGED = "content changed"
     HEADERS = "headers changed"
@@ -54,6 +58,7 @@ _INDEX_NAMES = ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json")
 
 
 def phase_of(rel: str) -> Phase:
+    """The phase a site path is uploaded in."""
     if any(rel == n or rel.endswith("/" + n) for n in _INDEX_NAMES):
         return Phase.INDEXES
     if rel.lower().endswith((".html", ".htm")):
@@ -63,16 +68,21 @@ def phase_of(rel: str) -> Phase:
 
 @dataclass(frozen=True, slots=True)
 class Upload:
+    """One planned write and its reason."""
+
     file: LocalFile
     reason: Reason
 
     @property
     def phase(self) -> Phase:
+        """The phase this upload belongs to."""
         return phase_of(self.file.rel)
 
 
 @dataclass(frozen=True)
 class Plan:
+    """What a publish will do, in order, and why."""
+
     uploads: list[Upload]
     deletes: list[RemoteObject]
     unchanged: list[LocalFile]
@@ -91,10 +101,12 @@ class Plan:
 
     @property
     def upload_bytes(self) -> int:
+        """Bytes the uploads send."""
         return sum(u.file.upload_size for u in self.uploads)
 
     @property
     def changes(self) -> bool:
+        """Whether the plan writes or deletes anything."""
         return bool(self.uploads or self.deletes or self.copies)
 
     def changed_rels(self) -> list[str]:

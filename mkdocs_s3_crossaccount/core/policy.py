@@ -53,6 +53,7 @@ def principal_from_identity(arn: str) -> str:
 
 
 def partition_of(role_arn: str) -> str:
+    """The partition of an ARN (aws, aws-cn, ...)."""
     return role_arn.split(":", 2)[1]
 
 
@@ -80,9 +81,11 @@ class GitLabOidc:
 
     @property
     def subject(self) -> str:
+        """The token's ``sub`` condition value for this project and ref."""
         return f"project_path:{self.project}:ref_type:{self.ref_type}:ref:{self.ref}"
 
     def provider_arn(self, account: str, partition: str = "aws") -> str:
+        """The IAM OIDC provider's ARN in ``account``."""
         return f"arn:{partition}:iam::{account}:oidc-provider/{self.host}"
 
 

@@ -43,6 +43,7 @@ def add_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
+    """``text`` with every known secret and secret-shaped value masked."""
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex and m.lastindex > 1 else ""), text)
     with _lock:

@@ -20,6 +20,7 @@ log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
 
 def human_bytes(n: float) -> str:
+    """A byte count as people read it (1.2 MB)."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -29,6 +30,8 @@ def human_bytes(n: float) -> str:
 
 @dataclass
 class PublishResult:
+    """What a publish did (or, in a dry run, would do)."""
+
     destination: str  # s3://bucket/prefix/
     bucket: str
     prefix: str
@@ -52,13 +55,16 @@ class PublishResult:
 
     @property
     def uploaded_bytes(self) -> int:
+        """Bytes uploaded."""
         return sum(size for _, _, size in self.uploaded)
 
     @property
     def unchanged(self) -> int:
+        """Files left as they were."""
         return len(self.plan.unchanged)
 
     def summary(self) -> str:
+        """The one-line summary printed at the end."""
         if self.dry_run:
             return (
                 f"Dry run for {self.destination}: would upload {len(self.plan.uploads)} "
@@ -145,6 +151,7 @@ def _write(path: str, text: str) -> None:
 
 
 def write_report(path: str, result: PublishResult) -> None:
+    """Write the JSON report (names, keys, counts; never a secret)."""
     _write(path, json.dumps(report_data(result), indent=2, ensure_ascii=False) + "\n")
 
 
@@ -155,6 +162,7 @@ def dotenv_text(result: PublishResult) -> str:
 
 
 def write_dotenv(path: str, result: PublishResult) -> None:
+    """Write the GitLab dotenv report (DOCS_URL, DOCS_BUCKET, DOCS_PREFIX)."""
     _write(path, dotenv_text(result))
 
 
