@@ -211,7 +211,7 @@ def sub_prefix(prefix: str, name: str) -> str:
 
 def move_aliases(dest: Destination, version: str, aliases: Sequence[str], settings: Settings) -> list[AliasMove]:
     """Point each alias folder at ``version`` (server-side copies; stale alias objects deleted)."""
-    rules = AliasRules(settings.max_deletes, settings.max_delete_share, settings.kms_key_arn, settings.dry_run)
+    rules = alias_rules(settings, settings.dry_run)
     return [copy_alias(dest, version, alias, rules) for alias in aliases]
 
 
@@ -286,6 +286,18 @@ def write_rollback_manifest(
     save_manifest(dest, body, settings.kms_key_arn)
     save_record(dest, number, body, settings.history_limit, settings.kms_key_arn)
     return number
+
+
+def alias_rules(settings: Settings, dry_run: bool) -> AliasRules:
+    """How alias folders are written and guarded (from the settings)."""
+    return AliasRules(
+        settings.max_deletes,
+        settings.max_delete_share,
+        settings.kms_key_arn,
+        dry_run,
+        settings.alias_type,
+        settings.redirects,
+    )
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:

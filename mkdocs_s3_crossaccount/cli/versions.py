@@ -37,7 +37,9 @@ def versions_group() -> None:
 
 
 def _rules(settings: Settings, dry_run: bool) -> AliasRules:
-    return AliasRules(settings.max_deletes, settings.max_delete_share, settings.kms_key_arn, dry_run)
+    from mkdocs_s3_crossaccount.engine import alias_rules
+
+    return alias_rules(settings, dry_run)
 
 
 def _change(

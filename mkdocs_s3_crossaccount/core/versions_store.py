@@ -11,14 +11,17 @@ move copies only what differs. The root keeps a small state object naming the de
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from mkdocs_s3_crossaccount.core.cdn import Cdn
 from mkdocs_s3_crossaccount.core.destination import CopyItem, Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.headers import fingerprint
 from mkdocs_s3_crossaccount.core.keys import INTERNAL_DIR, to_key
 from mkdocs_s3_crossaccount.core.manifest import GENERATOR, Entry, Manifest, serialise
 from mkdocs_s3_crossaccount.core.manifest_store import read_listing, save_manifest
@@ -30,6 +33,8 @@ from mkdocs_s3_crossaccount.core.versions import (
     VERSIONS_REL,
     Versions,
     VersionsError,
+    alias_redirect_target,
+    is_page,
     parse,
     plan_alias,
     redirect_page,
@@ -141,6 +146,8 @@ class AliasRules:
     max_delete_share: float = 0.5
     kms_key_arn: str | None = None
     dry_run: bool = False
+    alias_type: str = "copy"  # or "redirect": pages sending readers to the version
+    redirects: bool = False  # with redirect aliases, also WebsiteRedirectLocation (S3 website 301s)
 
 
 def _fingerprints(objects: Mapping[str, Entry]) -> dict[str, tuple[str | None, str | None, str | None]]:
@@ -148,7 +155,12 @@ def _fingerprints(objects: Mapping[str, Entry]) -> dict[str, tuple[str | None, s
 
 
 def copy_alias(dest: Destination, version: str, alias: str, rules: AliasRules) -> AliasMove:
-    """Make ``<alias>/`` a server-side copy of ``<version>/``: copy what differs, delete what the version lacks."""
+    """Make ``<alias>/`` a server-side copy of ``<version>/``: copy what differs, delete what the version lacks.
+
+    With ``alias_type: redirect`` the alias folder holds redirect pages instead (``redirect_alias``).
+    """
+    if rules.alias_type == "redirect":
+        return redirect_alias(dest, version, alias, rules)
     source = sub(dest, version)
     target = sub(dest, alias)
     vlisting = read_listing(source)
@@ -361,3 +373,74 @@ def set_default(dest: Destination, identifier: str, redirects: bool, rules: Alia
     if not rules.dry_run:
         out.rels += write_state(dest, out.state, redirects, rules.kms_key_arn)
     return out
+
+
+def redirect_alias(dest: Destination, version: str, alias: str, rules: AliasRules) -> AliasMove:
+    """Make ``<alias>/`` pages that send readers to the same page of ``<version>/`` (path, query and anchor kept).
+
+    One small page per HTML page of the version; with ``redirects`` each also carries
+    WebsiteRedirectLocation, so the S3 website endpoint answers 301. Pages whose bytes and
+    headers are already there are not written again; stale ones the alias's manifest owns are deleted.
+    """
+    source = sub(dest, version)
+    target = sub(dest, alias)
+    vlisting = read_listing(source)
+    if vlisting.manifest is None:
+        if rules.dry_run:
+            return AliasMove(alias, version)
+        raise PublishError(
+            f"Version {version!r} has no deploy manifest under {source.url}; its pages are not known.",
+            f"Publish version {version} with this publisher first.",
+        )
+    alisting = read_listing(target)
+    owned = alisting.manifest.objects if alisting.manifest else {}
+    sse = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": rules.kms_key_arn} if rules.kms_key_arn else {}
+    wanted: dict[str, tuple[bytes, dict[str, str]]] = {}
+    for rel, entry in vlisting.manifest.objects.items():
+        if entry.removed_at_deploy is not None or not is_page(rel):
+            continue
+        headers = {**REDIRECT_HEADERS, **sse}
+        if rules.redirects:
+            headers["WebsiteRedirectLocation"] = "/" + source.key(page_path(rel))
+        wanted[rel] = (redirect_page(alias_redirect_target(rel, version)), headers)
+    objects: dict[str, Entry] = {}
+    writes = []
+    for rel, (page, headers) in sorted(wanted.items()):
+        md5, fp = hashlib.md5(page).hexdigest(), fingerprint(headers)
+        prev = owned.get(rel)
+        if prev is not None and prev.md5 == md5 and prev.headers == fp and rel in alisting.remote:
+            objects[rel] = prev
+        else:
+            writes.append(rel)
+            objects[rel] = Entry(
+                md5=md5, etag=None, size=len(page), headers=fp, redirect=headers.get("WebsiteRedirectLocation")
+            )
+    deletes = [r for rel, r in sorted(alisting.remote.items()) if rel in owned and rel not in wanted]
+    move = AliasMove(alias, version, writes, [d.rel for d in deletes], len(wanted) - len(writes))
+    refusal = delete_refusal(len(deletes), len(alisting.remote), rules.max_deletes, rules.max_delete_share)
+    if refusal:
+        raise PublishError(f"Moving alias {alias!r} to {version!r}: {refusal}")
+    if rules.dry_run or not (writes or deletes):
+        return move
+
+    def put(rel: str) -> tuple[str, str]:
+        page, headers = wanted[rel]
+        return rel, target.put(rel, page, headers)
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="s3xa-alias") as pool:
+        for rel, etag in pool.map(put, writes):
+            objects[rel] = replace(objects[rel], etag=etag)
+    if deletes:
+        gone = target.delete_many(deletes)
+        if gone.error is not None:
+            raise PublishError(f"Moving alias {alias!r}: {gone.error.message}", gone.error.fix)
+    deploy = {**dict(vlisting.manifest.deploy), "alias_of": version, "alias_type": "redirect"}
+    save_manifest(target, serialise(Manifest(objects=objects, deploy=deploy)), rules.kms_key_arn)
+    return move
+
+
+def page_path(rel: str) -> str:
+    """The URL path of a page: ``guide/index.html`` -> ``guide/``."""
+    if rel == "index.html" or rel.endswith("/index.html"):
+        return rel[: -len("index.html")]
+    return rel

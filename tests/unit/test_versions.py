@@ -180,3 +180,19 @@ def test_unquoted_version_numbers_are_refused_with_the_fix() -> None:
         validate({"bucket": "memory-bucket", "version": 1.1}, "mkdocs.yml")
     options = validate({"bucket": "memory-bucket", "version": "1.10", "aliases": ["latest"]}, "mkdocs.yml")
     assert options.to_settings().aliases == ("latest",)
+
+
+def test_redirect_aliases_send_readers_to_the_same_page(tmp_path: Path, dest: MemoryDestination) -> None:
+    v1 = make_site(tmp_path / "v1", SITE)
+    publish_version(dest, v1, version="1.0", aliases=["latest"], alias_type="redirect", redirects=True)
+    page = dest.objects["docs/latest/guide/index.html"]
+    assert b'window.location.replace("../../1.0/guide/" + window.location.search + window.location.hash)' in page.body
+    assert page.headers["WebsiteRedirectLocation"] == "/docs/1.0/guide/"
+    assert "docs/latest/assets/style.css" not in dest.objects  # only pages get redirects
+    dest.calls.clear()
+    publish_version(dest, v1, version="1.0", aliases=["latest"], alias_type="redirect", redirects=True)
+    assert not [k for k in dest.ops("put") if k.startswith("docs/latest/") and ".mkdocs" not in k]
+    v2 = make_site(tmp_path / "v2", {"index.html": b"<p>2</p>"})
+    publish_version(dest, v2, version="2.0", aliases=["latest"], alias_type="redirect")
+    assert "docs/latest/guide/index.html" not in dest.objects  # stale redirect deleted
+    assert b'"../2.0/"' in dest.objects["docs/latest/index.html"].body
