@@ -414,7 +414,8 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
 @cli.command("demo")
 @click.option("--keep-serving", is_flag=True, help="Keep the local site and S3 up until Ctrl-C.")
 @click.option("--port", type=int, default=0, help="Port of the local site (default: a free one).")
-def demo_cmd(keep_serving: bool, port: int) -> None:
+@click.option("--versions", is_flag=True, help="Publish two versions (1.0, 2.0) and the alias latest (Material).")
+def demo_cmd(keep_serving: bool, port: int, versions: bool) -> None:
     """Publish the example site across two simulated AWS accounts, all on this machine.
 
     Starts moto (S3 + STS) on 127.0.0.1, builds the packaged example site with `mkdocs build`,
@@ -423,7 +424,7 @@ def demo_cmd(keep_serving: bool, port: int) -> None:
     from mkdocs_s3_crossaccount.demo.run import run as run_demo
 
     def body() -> int:
-        return run_demo(click.echo, keep_serving=keep_serving, port=port)
+        return run_demo(click.echo, keep_serving=keep_serving, port=port, versions=versions)
 
     _guarded(body)
 

@@ -7,9 +7,11 @@ The CLI loads the same class, so mkdocs.yml means the same thing to both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
+import yaml
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
@@ -74,18 +76,38 @@ class _GlobList(c.ListOfItems[str]):
 
 
 class _Name(_Checked):
-    """A version or alias name: a string (YAML reads an unquoted 1.10 as the number 1.1, so say so)."""
+    """A version or alias name: a string.
+
+    YAML reads an unquoted 1.10 as the number 1.1, and ``!ENV`` resolves a variable's value the
+    same way, so ``version: !ENV CI_COMMIT_TAG`` with the tag ``1.10`` arrives as 1.1. The
+    variable's own text is recovered when exactly one environment variable reads as that number;
+    otherwise (a number written in the file) the option is refused with the fix.
+    """
 
     def __init__(self, option: str, **kwargs: Any) -> None:
         super().__init__(str, lambda v: rules.check_version_name(option, v), **kwargs)
 
     def run_validation(self, value: object) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise base.ValidationError(
-                f'{value!r} was read as a number: quote version and alias names, e.g. "{value}" '
-                "(unquoted, YAML reads 1.10 as 1.1)."
-            )
+            texts = {raw for raw in os.environ.values() if _reads_as(raw, value)}
+            if len(texts) != 1:
+                raise base.ValidationError(
+                    f'{value!r} was read as a number: quote version and alias names, e.g. "{value}" '
+                    "(unquoted, YAML reads 1.10 as 1.1)."
+                )
+            value = texts.pop()
         return super().run_validation(value)
+
+
+def _reads_as(raw: str, number: float) -> bool:
+    """Whether YAML reads the text ``raw`` as ``number`` (as !ENV resolves a variable)."""
+    if len(raw) > 32 or raw[:1] not in set("+-.0123456789"):
+        return False
+    try:
+        parsed = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return False
+    return type(parsed) is type(number) and parsed == number
 
 
 class PluginOptions(base.Config):  # type: ignore[no-untyped-call]

@@ -196,3 +196,11 @@ def test_redirect_aliases_send_readers_to_the_same_page(tmp_path: Path, dest: Me
     publish_version(dest, v2, version="2.0", aliases=["latest"], alias_type="redirect")
     assert "docs/latest/guide/index.html" not in dest.objects  # stale redirect deleted
     assert b'"../2.0/"' in dest.objects["docs/latest/index.html"].body
+
+
+def test_a_tag_that_env_resolves_to_a_number_keeps_its_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs_s3_crossaccount.config.reader import validate
+
+    monkeypatch.setenv("CI_COMMIT_TAG", "1.10")
+    options = validate({"bucket": "memory-bucket", "version": 1.1}, "mkdocs.yml")  # what !ENV CI_COMMIT_TAG gives
+    assert options.to_settings().version == "1.10"
