@@ -110,6 +110,18 @@ def _reads_as(raw: str, number: float) -> bool:
     return type(parsed) is type(number) and parsed == number
 
 
+class _Aliases(c.ListOfItems[str]):
+    """A list of alias names; a string (what `!ENV DOCS_ALIASES` gives) is split at commas and spaces."""
+
+    def __init__(self) -> None:
+        super().__init__(_Name("aliases"), default=[])
+
+    def run_validation(self, value: object) -> list[str]:
+        if isinstance(value, str):
+            value = [v for v in value.replace(",", " ").split() if v]
+        return super().run_validation(value)
+
+
 class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     """Options of the ``s3-crossaccount`` plugin (README documents each)."""
 
@@ -205,8 +217,9 @@ class PluginOptions(base.Config):  # type: ignore[no-untyped-call]
     (mike's format, read by Material's version selector), e.g. `!ENV [CI_COMMIT_TAG, dev]`. Unset: one site."""
     version_title = c.Optional(c.Type(str))
     """The version's title in the selector (default: the version)."""
-    aliases = c.ListOfItems(_Name("aliases"), default=[])
-    """Other folder names for this version, e.g. `[latest]`; an alias moves here from the version it named."""
+    aliases = _Aliases()
+    """Other folder names for this version, e.g. `[latest]`; an alias moves here from the version it named.
+    A string is split at commas and spaces, so `!ENV [DOCS_ALIASES, []]` works in CI."""
     default_version = c.Optional(_Name("default_version"))
     """The version or alias `<prefix>/index.html` redirects to (unset: the root redirect is left as it is)."""
     alias_type = _Checked(str, rules.check_alias_type, default="copy")

@@ -204,3 +204,10 @@ def test_a_tag_that_env_resolves_to_a_number_keeps_its_text(monkeypatch: pytest.
     monkeypatch.setenv("CI_COMMIT_TAG", "1.10")
     options = validate({"bucket": "memory-bucket", "version": 1.1}, "mkdocs.yml")  # what !ENV CI_COMMIT_TAG gives
     assert options.to_settings().version == "1.10"
+
+
+def test_aliases_from_an_environment_string() -> None:
+    from mkdocs_s3_crossaccount.config.reader import validate
+
+    options = validate({"bucket": "memory-bucket", "version": "2.0", "aliases": "latest, stable"}, "mkdocs.yml")
+    assert options.to_settings().aliases == ("latest", "stable")
