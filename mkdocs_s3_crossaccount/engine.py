@@ -206,6 +206,7 @@ def versioned_run(run: Run, version: str) -> Run:
 
 
 def sub_prefix(prefix: str, name: str) -> str:
+    """The prefix of a version's or alias's folder."""
     return f"{prefix}/{name}" if prefix else name
 
 

@@ -113,6 +113,7 @@ def _short(sha: object) -> str:
 
 
 def record_rel(number: int) -> str:
+    """Where deploy ``number``'s record lives (zero-padded, so names sort by number)."""
     return f"{DEPLOYS_DIR}/{number:08d}.json"
 
 
@@ -178,6 +179,7 @@ def summary(record: Manifest) -> dict[str, Any]:
 
 
 def table(records: list[Manifest]) -> list[str]:
+    """`history` as aligned text lines, a header first."""
     rows = [("ID", "TIME", "COMMIT", "PIPELINE", "UPLOADED", "DELETED", "WHO")]
     for record in records:
         s = summary(record)

@@ -104,6 +104,8 @@ def plan_rollback(
 
 @dataclass(frozen=True)
 class RollbackRules:
+    """Which deploy to restore, the delete guards and the encryption (as in Settings)."""
+
     deploy_id: int | None = None
     max_deletes: int = 500
     max_delete_share: float = 0.5

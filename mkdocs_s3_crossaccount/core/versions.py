@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -85,6 +85,8 @@ def order_key(version: str) -> tuple[int, tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class VersionInfo:
+    """One entry of versions.json: the version (its folder), its title and its aliases."""
+
     version: str
     title: str
     aliases: tuple[str, ...] = ()
@@ -240,6 +242,7 @@ def alias_redirect_target(rel: str, version: str) -> str:
 
 
 def is_page(rel: str) -> bool:
+    """An HTML page (what a redirect alias gets a redirect for)."""
     return rel.lower().endswith((".html", ".htm"))
 
 
@@ -311,9 +314,3 @@ def describe(versions: Versions, default: str | None = None) -> list[str]:
         rows.append((info.version + mark, info.title, ", ".join(info.aliases)))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     return [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}".rstrip() for a, b, c in rows]
-
-
-def sequence(values: Sequence[str] | str | None) -> tuple[str, ...]:
-    if values is None:
-        return ()
-    return (values,) if isinstance(values, str) else tuple(values)

@@ -84,6 +84,7 @@ def read_state(dest: Destination) -> VersionsState:
 
 
 def versions_changed(before: VersionsState, after: VersionsState) -> bool:
+    """Whether versions.json or the default differ (then they are written)."""
     return before.versions.dumps() != after.versions.dumps() or before.default != after.default
 
 
@@ -268,10 +269,12 @@ def invalidate_paths(cdn: Cdn | None, rels: Iterable[str], salt: str) -> list[st
 
 
 def alias_rels(move: AliasMove) -> list[str]:
+    """The root-relative paths an alias move wrote or deleted (for the CDN)."""
     return [f"{move.alias}/{rel}" for rel in [*move.copied, *move.deleted]]
 
 
 def names(values: Sequence[str]) -> str:
+    """Names for a message ('none' when empty)."""
     return ", ".join(values) if values else "none"
 
 
@@ -356,6 +359,7 @@ def alias_version(dest: Destination, identifier: str, aliases: Sequence[str], ru
 
 
 def retitle_version(dest: Destination, identifier: str, title: str, rules: AliasRules) -> Changed:
+    """Change a version's title in versions.json (mike retitle)."""
     state = read_state(dest)
     version = _known(state, identifier)
     out = Changed(state=VersionsState(state.versions.retitle(version, title), state.default))
@@ -366,6 +370,7 @@ def retitle_version(dest: Destination, identifier: str, title: str, rules: Alias
 
 
 def set_default(dest: Destination, identifier: str, redirects: bool, rules: AliasRules) -> Changed:
+    """Point the root redirect at a version or alias (mike set-default)."""
     state = read_state(dest)
     _known(state, identifier)
     out = Changed(state=with_default(state, state.versions, identifier))

@@ -211,3 +211,34 @@ def test_aliases_from_an_environment_string() -> None:
 
     options = validate({"bucket": "memory-bucket", "version": "2.0", "aliases": "latest, stable"}, "mkdocs.yml")
     assert options.to_settings().aliases == ("latest", "stable")
+
+
+class RecordingCdn:
+    """A CDN that records the paths it is asked to invalidate (paths as CloudFront's, prefix 'docs')."""
+
+    name = "recording CDN"
+
+    def __init__(self) -> None:
+        self.invalidated: list[str] = []
+
+    def paths(self, rels: object, pending: object = ()) -> list[str]:
+        return sorted({f"/docs/{rel}" for rel in rels})  # type: ignore[attr-defined]
+
+    def invalidate(self, paths: list[str], salt: str) -> list[str]:
+        self.invalidated += paths
+        return [f"I{len(self.invalidated)}"]
+
+    def wait(self, ids: list[str]) -> bool:
+        return True
+
+
+def test_cdn_invalidates_the_version_the_alias_and_versions_json(tmp_path: Path, dest: MemoryDestination) -> None:
+    v1 = make_site(tmp_path / "v1", SITE)
+    publish_version(dest, v1, version="1.0", aliases=["latest"])
+    (v1 / "guide/index.html").write_bytes(b"<html>changed</html>")
+    cdn = RecordingCdn()
+    settings = Settings(bucket="memory-bucket", prefix="docs", version="1.0", aliases=["latest"], default_version="1.0")
+    run = Run(str(v1), settings, "222222222222", "us-east-1", progress_interval=0)
+    publish_versioned(dest, lambda: inventory(str(v1), keyed_settings(settings)), run, cdn)  # type: ignore[arg-type]
+    assert {"/docs/1.0/guide/index.html", "/docs/latest/guide/index.html"} <= set(cdn.invalidated)
+    assert {"/docs/versions.json", "/docs/index.html"} <= set(cdn.invalidated)
