@@ -87,8 +87,8 @@ def publish(
     """Publish the built site in ``site_dir`` to ``settings.destination``.
 
     Raises PublishError (with a fix) on any failure; when it does, nothing was deleted and
-    objects already in the bucket are intact. ``generator`` is the site generator's version
-    (recorded in the manifest; default: the installed MkDocs or ProperDocs).
+    objects already in the bucket are intact. ``generator`` is the site generator's version,
+    recorded in the manifest (the host says which: ``hosts.generators.generator_version``).
     """
     started = time.monotonic()
     _limit_malloc_arenas()
@@ -104,7 +104,7 @@ def publish(
             ctx.region,
             clock,
             progress_interval,
-            generator or _generator_version(),
+            generator,
             ctx.refreshes,
             started,
             current_commit(os.environ),
@@ -524,8 +524,3 @@ def _version(dist: str) -> str | None:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
-
-
-def _generator_version() -> str | None:
-    """The installed site generator, when the caller did not say (the CLI publishing a built site)."""
-    return _version("mkdocs") or _version("properdocs")

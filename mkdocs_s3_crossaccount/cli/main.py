@@ -7,10 +7,13 @@ something would change.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -18,9 +21,11 @@ import click
 
 from mkdocs_s3_crossaccount import __version__
 from mkdocs_s3_crossaccount.config.reader import load
+from mkdocs_s3_crossaccount.config.schema import Option, cli_options
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import policy as policies
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.hosts.generators import generator_version
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,86 +58,56 @@ def _fail(err: PublishError, code: int = EXIT_FAILURE) -> NoReturn:
     sys.exit(code)
 
 
-def _config_flags(func: F) -> F:
-    """Flags that override the plugin block's options (flag wins over the file)."""
-    flags = [
-        click.option("-f", "--config-file", "config_file", help="mkdocs.yml or zensical.toml (default: ./mkdocs.yml)."),
-        click.option("--bucket", help="Docs bucket name."),
-        click.option("--prefix", help="Folder in the bucket ('' for the root)."),
-        click.option("--region", help="AWS region of the bucket and STS."),
-        click.option("--role-arn", help="Role in the documents account to assume."),
-        click.option("--external-id", envvar="DOCS_EXTERNAL_ID", show_envvar=True, help="ExternalId for AssumeRole."),
-        click.option("--role-session-name", help="STS session name."),
-        click.option("--duration-seconds", type=int, help="Role session length (900-43200)."),
-        click.option("--profile", help="Named profile for the source credentials."),
-        click.option("--endpoint-url", help="S3 endpoint override."),
-        click.option("--expected-bucket-owner", help="Account id that must own the bucket."),
-        click.option(
-            "--web-identity-token-env", help="Env var holding a GitLab OIDC id_token (e.g. GITLAB_OIDC_TOKEN)."
-        ),
-        click.option("--web-identity-token-file", help="File holding an OIDC token."),
-        click.option("--web-identity-role-arn", help="Development-account role to enter with the token first."),
-        click.option("-v", "--verbose", is_flag=True, help="Debug output (secrets are never printed)."),
-    ]
+def _flag(opt: Option) -> Callable[[F], F]:
+    """The click option of a schema option: ``--name`` (``--name/--no-name`` for a boolean)."""
+    assert opt.meta.cli is not None
+    kwargs: dict[str, Any] = {"help": opt.meta.cli.help}
+    if opt.meta.cli.envvar:
+        kwargs.update(envvar=opt.meta.cli.envvar, show_envvar=True)
+    if opt.kind is bool:
+        return click.option(f"{opt.flag}/--no-{opt.flag[2:]}", opt.name, default=None, **kwargs)
+    if opt.kind in (int, float):
+        kwargs["type"] = opt.kind
+    return click.option(opt.flag, opt.name, **kwargs)
+
+
+def _apply(func: F, flags: list[Callable[[F], F]]) -> F:
     for flag in reversed(flags):
         func = flag(func)
     return func
+
+
+SCHEMA_FLAGS = tuple(o for o in cli_options())
+"""The options that are flags (the others are file-only); each flag overrides the file."""
+
+
+def _config_flags(func: F) -> F:
+    """Flags of every command that reads the config (flag wins over the file)."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "-f", "--config-file", "config_file", help="mkdocs.yml or zensical.toml (default: ./mkdocs.yml)."
+            ),
+            *(_flag(o) for o in SCHEMA_FLAGS if o.meta.cli and o.meta.cli.scope == "all"),
+            click.option("-v", "--verbose", is_flag=True, help="Debug output (secrets are never printed)."),
+        ],
+    )
 
 
 def _publish_flags(func: F) -> F:
-    flags = [
-        click.option("--delete/--no-delete", default=None, help="Remove stale objects (guarded)."),
-        click.option("--max-deletes", type=int, help="Refuse when more deletes than this are needed."),
-        click.option("--max-delete-share", type=float, help="Refuse when deletes exceed this share (0-1)."),
-        click.option("--concurrency", type=int, help="Parallel transfers (1-64)."),
-        click.option("--report-file", help="Write a JSON report of the publish here."),
-        click.option("--dotenv-file", help="Write DOCS_URL=... here (GitLab dotenv for environment:url)."),
-        click.option("--site-url-template", help="Public URL, with {bucket} {prefix} {region} placeholders."),
-        click.option(
-            "--allow-older",
-            is_flag=True,
-            default=None,
-            help="Publish even if the live deploy is of a newer commit (out-of-order guard).",
-        ),
-    ]
-    for flag in reversed(flags):
-        func = flag(func)
-    return func
-
-
-_OVERRIDE_KEYS = (
-    "bucket",
-    "prefix",
-    "region",
-    "role_arn",
-    "external_id",
-    "role_session_name",
-    "duration_seconds",
-    "profile",
-    "endpoint_url",
-    "expected_bucket_owner",
-    "delete",
-    "max_deletes",
-    "max_delete_share",
-    "concurrency",
-    "web_identity_token_env",
-    "web_identity_token_file",
-    "web_identity_role_arn",
-    "report_file",
-    "dotenv_file",
-    "site_url_template",
-    "allow_older",
-)
+    """Flags of publish and plan only."""
+    return _apply(func, [_flag(o) for o in SCHEMA_FLAGS if o.meta.cli and o.meta.cli.scope == "publish"])
 
 
 def _settings(kwargs: dict[str, Any], *, require_block: bool = True, **extra: Any) -> tuple[Settings, Path]:
     """Config file + flags -> validated settings and the site dir; UsageProblem if either is wrong."""
     _setup_logging(bool(kwargs.get("verbose")))
-    overrides = {k: kwargs.get(k) for k in _OVERRIDE_KEYS}
+    overrides = {o.name: kwargs.get(o.name) for o in SCHEMA_FLAGS}
     overrides.update(extra)
     try:
         loaded = load(kwargs.get("config_file"), overrides, require_block=require_block)
-        return loaded.options.to_settings(), loaded.site_dir
+        return loaded.settings, loaded.site_dir
     except PublishError as exc:
         raise UsageProblem(exc) from None
 
@@ -173,7 +148,7 @@ def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: b
 
     extra = {"dry_run": True} if dry_run else {}
     settings, config_site = _settings(kwargs, require_block=site_dir is None, **extra)
-    result = publish(Path(site_dir) if site_dir else config_site, settings)
+    result = publish(Path(site_dir) if site_dir else config_site, settings, generator=generator_version())
     if dry_run and result.plan.changes:
         return EXIT_CHANGES
     return 0
@@ -241,6 +216,59 @@ _ONLY = {
 }
 
 
+@dataclass(frozen=True)
+class GitLabFlags:
+    """The policy command's OIDC flags, as one value."""
+
+    project: str | None
+    ref: str
+    ref_type: str
+    audience: str
+    host: str
+
+
+def _gitlab_flags(func: F) -> F:
+    """Add the --gitlab-* flags; the command receives them as one ``gitlab: GitLabFlags``."""
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        gitlab = GitLabFlags(
+            kwargs.pop("gitlab_project"),
+            kwargs.pop("ref"),
+            kwargs.pop("ref_type"),
+            kwargs.pop("audience"),
+            kwargs.pop("gitlab_host"),
+        )
+        return func(gitlab=gitlab, **kwargs)
+
+    flags: list[Callable[[F], F]] = [
+        click.option(
+            "--gitlab-project",
+            help="OIDC instead: trust GitLab id_tokens of this project (group/project) instead of keys.",
+        ),
+        click.option(
+            "--ref", "ref", default="*", show_default=True, help="With --gitlab-project: branch/tag name or glob."
+        ),
+        click.option(
+            "--ref-type",
+            type=click.Choice(["branch", "tag", "*"]),
+            default="branch",
+            show_default=True,
+            help="Ref kind.",
+        ),
+        click.option(
+            "--audience",
+            default=policies.DEFAULT_AUDIENCE,
+            show_default=True,
+            help="The id_token's aud (as in id_tokens and the IAM OIDC provider's client ID).",
+        ),
+        click.option(
+            "--gitlab-host", default=policies.DEFAULT_GITLAB_HOST, show_default=True, help="GitLab host (self-managed)."
+        ),
+    ]
+    return _apply(typing.cast(F, wrapper), flags)
+
+
 @cli.command("policy")
 @_config_flags
 @click.option(
@@ -248,29 +276,14 @@ _ONLY = {
     help="ARN of the development-account user or role to trust (default: the current identity, via "
     "GetCallerIdentity; an assumed-role session becomes its role ARN).",
 )
-@click.option(
-    "--gitlab-project", help="OIDC instead: trust GitLab id_tokens of this project (group/project) instead of keys."
-)
-@click.option("--ref", "ref", default="*", show_default=True, help="With --gitlab-project: branch/tag name or glob.")
-@click.option(
-    "--ref-type", type=click.Choice(["branch", "tag", "*"]), default="branch", show_default=True, help="Ref kind."
-)
-@click.option(
-    "--audience",
-    default=policies.DEFAULT_AUDIENCE,
-    show_default=True,
-    help="The id_token's aud (as in id_tokens and the IAM OIDC provider's client ID).",
-)
-@click.option(
-    "--gitlab-host", default=policies.DEFAULT_GITLAB_HOST, show_default=True, help="GitLab host (self-managed)."
-)
+@_gitlab_flags
+@click.option("--only", type=click.Choice(sorted(_ONLY)), help="Print just this document (for file://...).")
 @click.option(
     "--rollback",
     "with_rollback",
     is_flag=True,
     help="Also allow `rollback` (s3:GetObjectVersion, s3:GetBucketVersioning) and `check`'s versioning line.",
 )
-@click.option("--only", type=click.Choice(sorted(_ONLY)), help="Print just this document (for file://...).")
 @click.option(
     "--write",
     "write_dir",
@@ -279,11 +292,7 @@ _ONLY = {
 )
 def policy_cmd(
     principal: str | None,
-    gitlab_project: str | None,
-    ref: str,
-    ref_type: str,
-    audience: str,
-    gitlab_host: str,
+    gitlab: GitLabFlags,
     only: str | None,
     write_dir: str | None,
     with_rollback: bool,
@@ -305,8 +314,8 @@ def policy_cmd(
                 )
             )
         oidc = None
-        if gitlab_project or settings.uses_web_identity:
-            if not gitlab_project:
+        if gitlab.project or settings.uses_web_identity:
+            if not gitlab.project:
                 raise UsageProblem(
                     PublishError(
                         "The config uses an OIDC token, so the trust policy needs the GitLab project.",
@@ -314,7 +323,7 @@ def policy_cmd(
                     )
                 )
             try:
-                oidc = policies.GitLabOidc(gitlab_project, ref, ref_type, audience, gitlab_host)
+                oidc = policies.GitLabOidc(gitlab.project, gitlab.ref, gitlab.ref_type, gitlab.audience, gitlab.host)
             except ValueError as exc:
                 raise UsageProblem(PublishError(str(exc))) from None
         who = principal
@@ -435,6 +444,7 @@ from mkdocs_s3_crossaccount.cli import versions as _versions  # noqa: E402, F401
 
 
 def main() -> None:
+    """The console script: `mkdocs-s3-crossaccount`."""
     cli(prog_name="mkdocs-s3-crossaccount")
 
 

@@ -1,49 +1,119 @@
-"""Read the plugin block from mkdocs.yml (or zensical.toml) for the CLI.
+"""Read the plugin block from mkdocs.yml (or zensical.toml) for the CLI, without MkDocs.
 
-MkDocs' own YAML loader resolves ``!ENV`` (and ``INHERIT``); tags that would import code
-(``!!python/name:`` in Material configs) are read as None, since the publisher needs none
-of them and the publish job may not have those packages. Options are validated by the same
-``PluginOptions`` class the plugin uses.
+The YAML loader here keeps MkDocs' semantics: ``!ENV NAME`` or ``!ENV [NAME, OTHER, default]``
+(the first variable that is set, its text resolved with YAML's implicit types, else the
+YAML-typed default or None), ``INHERIT: parent.yml`` (the parent deep-merged under the file,
+as MkDocs does), and tags that would import code (``!!python/name:`` in Material configs)
+or need MkDocs (``!relative``) read as None: the publisher needs none of them and the
+publish job may not have those packages. Options are validated by the schema
+(``config.settings.resolve``), the same rules the plugin's Config class runs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from mkdocs.exceptions import ConfigurationError
-from mkdocs.utils.yaml import get_yaml_loader, yaml_load
 
-from mkdocs_s3_crossaccount.core.errors import PublishError
-from mkdocs_s3_crossaccount.hosts.options import PluginOptions
+from mkdocs_s3_crossaccount.config.env import FromEnv, plain, resolve_env
+from mkdocs_s3_crossaccount.config.settings import HostOptions, Settings, resolve, unknown_options
+from mkdocs_s3_crossaccount.core.errors import PublishError, SettingsError
 
 PLUGIN_NAMES = ("s3-crossaccount", "mkdocs-s3-crossaccount")
 DEFAULT_FILES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")
 
 
-class _Tolerant(yaml.SafeLoader):  # type: ignore[misc]
-    pass
+def construct_env(loader: yaml.SafeLoader, node: yaml.Node) -> FromEnv:
+    """``!ENV``: the first set variable's value (YAML-typed), else the default (last list item) or None.
+
+    Returned as a FromEnv that also keeps the variable's text (``plain()`` gives MkDocs' reading).
+    """
+    default = None
+    if isinstance(node, yaml.ScalarNode):
+        names = [loader.construct_scalar(node)]
+    elif isinstance(node, yaml.SequenceNode):
+        items = list(node.value)
+        if len(items) > 1:
+            default = loader.construct_object(items.pop(), deep=True)
+        names = [loader.construct_scalar(item) for item in items]
+    else:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"!ENV expects a variable name or a list of them, but found {node.id}", node.start_mark
+        )
+    named = tuple(str(n) for n in names)
+    for name in named:
+        if name in os.environ:
+            text = os.environ[name]
+            tag = loader.resolve(yaml.ScalarNode, text, (True, False))
+            return FromEnv(loader.construct_object(yaml.ScalarNode(tag, text)), named, text)
+    return FromEnv(plain(default), named)
 
 
-def _ignore(loader: yaml.Loader, suffix: str, node: yaml.Node) -> None:
+def _ignore(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> None:
     return None
 
 
-_Tolerant.add_multi_constructor("tag:yaml.org,2002:python/", _ignore)
-_Tolerant.add_multi_constructor("!relative", _ignore)
+class ConfigLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """SafeLoader plus MkDocs' ``!ENV``; ``!relative`` and ``!!python/...`` read as None."""
+
+
+ConfigLoader.add_constructor("!ENV", construct_env)
+ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore)
+ConfigLoader.add_multi_constructor("!relative", _ignore)
+
+
+def merge(parent: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """``child`` over ``parent``: mappings merged key by key, anything else replaced (MkDocs' INHERIT)."""
+    result = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merge(dict(result[key]), value)
+        else:
+            result[key] = value
+    return result
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML config file as MkDocs reads it: a dict, with its ``INHERIT`` chain merged in."""
+    return dict(plain(read_raw(path)))
+
+
+def read_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """``read_yaml`` with each ``!ENV`` value kept as a FromEnv (for ``config.env.resolve_env``)."""
+    if path.resolve() in seen:
+        raise PublishError(f"Cannot read {path}: INHERIT loops back to {path}.")
+    with path.open("rb") as fh:
+        data = yaml.load(fh, Loader=ConfigLoader)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PublishError(f"Cannot read {path}: the configuration is not a mapping of options.")
+    if "INHERIT" in data:
+        relpath = str(plain(data.pop("INHERIT")))
+        parent = Path(os.path.normpath(path.parent / relpath))
+        if not parent.exists():
+            raise PublishError(f"Cannot read {path}: inherited config file '{relpath}' does not exist at '{parent}'.")
+        data = merge(read_raw(parent, (*seen, path.resolve())), data)
+    return dict(data)
 
 
 @dataclass
 class Loaded:
+    """A read and validated config: where it came from, the options and the site folder."""
+
     path: Path
-    options: PluginOptions
+    settings: Settings
+    host: HostOptions
     site_dir: Path
 
 
 def find_config(explicit: str | None) -> Path:
+    """The config file: ``explicit``, else the first of DEFAULT_FILES in the current folder."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
@@ -58,7 +128,8 @@ def find_config(explicit: str | None) -> Path:
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read(path: Path) -> dict[str, Any]:
+    """The whole config file (YAML with INHERIT, or zensical.toml's [project]); !ENV values as FromEnv."""
     try:
         if path.suffix == ".toml":
             if sys.version_info >= (3, 11):
@@ -68,16 +139,18 @@ def _read(path: Path) -> dict[str, Any]:
             with path.open("rb") as fh:
                 data = tomllib.load(fh)
             return dict(data.get("project", data))
-        with path.open("rb") as fh:
-            return yaml_load(fh, loader=get_yaml_loader(loader=_Tolerant))
-    except ConfigurationError as exc:
-        raise PublishError(f"Cannot read {path}: {exc}") from exc
+        return read_raw(path)
+    except yaml.YAMLError as exc:
+        raise PublishError(f"Cannot read {path}: error parsing the configuration file: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise PublishError(f"Cannot read {path}: {exc}") from exc
 
 
 def plugin_block(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Our plugin's options from a config's ``plugins`` (list or mapping form)."""
     plugins = data.get("plugins") or []
+    if isinstance(plugins, FromEnv):
+        plugins = plain(plugins) or []
     if isinstance(plugins, dict):  # mapping form, and zensical's [project.plugins.NAME] tables
         items = list(plugins.items())
     else:
@@ -91,40 +164,57 @@ def plugin_block(data: dict[str, Any], path: Path) -> dict[str, Any]:
     )
 
 
+def env_values(config_file: str) -> dict[str, FromEnv]:
+    """The plugin block's ``!ENV`` values in ``config_file`` (empty when it cannot be read or has none).
+
+    For the plugin: MkDocs has already read the block, losing the variables' text; this reads
+    the file again with our loader to find which options came from ``!ENV``.
+    """
+    try:
+        path = Path(config_file)
+        block = plugin_block(read(path), path)
+    except (PublishError, OSError, ValueError, yaml.YAMLError):
+        return {}
+    return {k: v for k, v in block.items() if isinstance(v, FromEnv)}
+
+
 def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool = True) -> Loaded:
     """Find, read and validate the config; ``overrides`` (CLI flags) win over the file."""
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
         path = find_config(explicit)
     except PublishError:
         # No config file here (e.g. a GitLab on_stop job with GIT_STRATEGY: none): flags alone will do.
         if explicit or overrides.get("bucket") is None:
             raise
-        options = validate({k: v for k, v in overrides.items() if v is not None}, "the command line")
-        return Loaded(Path("mkdocs.yml"), options, Path("site"))
-    data = _read(path)
+        host, settings = validate(given, "the command line")
+        return Loaded(Path("mkdocs.yml"), settings, host, Path("site"))
+    data = read(path)
     try:
         block = plugin_block(data, path)
     except PublishError:
         if require_block and overrides.get("bucket") is None:
             raise
         block = {}
-    block.update({k: v for k, v in overrides.items() if v is not None})
-    options = validate(block, str(path))
-    site_dir = Path(str(data.get("site_dir") or "site"))
+    block.update(given)
+    host, settings = validate(block, str(path))
+    site_dir = Path(str(plain(data.get("site_dir")) or "site"))
     if not site_dir.is_absolute():
         site_dir = path.parent / site_dir
-    return Loaded(path, options, site_dir)
+    return Loaded(path, settings, host, site_dir)
 
 
-def validate(block: dict[str, Any], source: str) -> PluginOptions:
-    options = PluginOptions(config_file_path=source)
-    options.load_dict(block)
-    errors, warnings = options.validate()
-    problems = [f"Option '{k}': {e}" for k, e in errors]
-    problems += [f"Option '{k}': {w}" for k, w in warnings]
+def validate(block: Mapping[str, Any], source: str) -> tuple[HostOptions, Settings]:
+    """The plugin block's options, validated; PublishError naming each problem (unknown names too)."""
+    problems = []
+    try:
+        resolved = resolve(resolve_env(block))
+    except SettingsError as exc:
+        problems.append(str(exc))
+    problems += [f"Option '{k}': Unrecognised configuration name: {k}" for k in unknown_options(block)]
     if problems:
         raise PublishError(
             f"Invalid s3-crossaccount options in {source}:\n  " + "\n  ".join(problems),
             "Correct the options named above (README lists every option and its rules).",
         )
-    return options
+    return resolved.host, resolved.settings

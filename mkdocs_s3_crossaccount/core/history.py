@@ -42,6 +42,7 @@ class Commit:
 
     @property
     def iso_time(self) -> str | None:
+        """The commit time as ISO 8601 UTC (None when unknown)."""
         if self.time is None:
             return None
         return datetime.datetime.fromtimestamp(self.time, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

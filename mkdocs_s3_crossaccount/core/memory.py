@@ -179,6 +179,7 @@ class MemoryDestination:
         self.objects[key] = obj
 
     def version_of(self, key: str) -> str | None:
+        """The VersionId of the object at ``key`` now (None: none, or versioning off)."""
         obj = self.objects.get(key)
         return obj.version_id if obj else None
 

@@ -41,6 +41,7 @@ class RollbackPlan:
         return out
 
     def changed_rels(self) -> list[str]:
+        """The site paths the rollback writes or deletes (for the CDN)."""
         return sorted({rel for rel, _ in self.copies} | {d.rel for d in self.deletes})
 
 

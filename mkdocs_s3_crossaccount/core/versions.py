@@ -93,6 +93,7 @@ class VersionInfo:
     properties: Any = None  # mike's optional free-form value, kept as it is
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as mike writes it (properties only when set)."""
         out: dict[str, Any] = {"version": self.version, "title": self.title, "aliases": list(self.aliases)}
         if self.properties:
             out["properties"] = self.properties
@@ -116,6 +117,7 @@ class Versions:
         return len(self.items)
 
     def names(self) -> list[str]:
+        """The version names, newest first."""
         return [i.version for i in self.items]
 
     def get(self, version: str) -> VersionInfo | None:
@@ -129,6 +131,7 @@ class Versions:
         return None
 
     def alias_owner(self, alias: str) -> str | None:
+        """The version ``alias`` points at (None: no such alias)."""
         return next((i.version for i in self.items if alias in i.aliases), None)
 
     def dumps(self) -> bytes:
@@ -173,6 +176,7 @@ class Versions:
         return self.add(found, None, aliases)
 
     def retitle(self, identifier: str, title: str) -> Versions:
+        """Change the title of a version (named by itself or an alias)."""
         found = self.resolve(identifier)
         if found is None:
             raise VersionsError(f"there is no version {identifier!r}.")

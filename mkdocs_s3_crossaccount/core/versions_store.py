@@ -133,6 +133,7 @@ class AliasMove:
     unchanged: int = 0
 
     def line(self) -> str:
+        """One line saying what the move did."""
         return (
             f"alias {self.alias} -> {self.version}: {len(self.copied)} copied server-side, "
             f"{len(self.deleted)} deleted, {self.unchanged} unchanged"

@@ -51,6 +51,7 @@ Echo = Callable[[str], None]
 
 
 def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -232,6 +233,7 @@ def make_front(s3: Any, bucket: str, prefix: str = "", port: int = 0) -> Threadi
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:
+    """GET ``url``: status, Content-Type and body."""
     with urllib.request.urlopen(url, timeout=10) as resp:
         return int(resp.status), str(resp.headers.get("Content-Type", "")), resp.read()
 

@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -16,12 +15,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.hosts.generators import HOST_LOGGERS, generator_version, looks_like_serve_dir
 from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
-# Roots of the host's logger tree whose warnings make `--strict` abort the build.
-_HOST_LOGGERS = ("mkdocs", "properdocs")
+__all__ = ["S3CrossAccountPlugin", "commit_epoch", "looks_like_serve_dir", "parse_commit_timestamp"]
 
 
 class _WarningCounter(logging.Handler):
@@ -61,48 +60,48 @@ def commit_epoch(environ: Mapping[str, str], project_dir: str) -> int | None:
     return int(out) if out.isdigit() else None
 
 
-def looks_like_serve_dir(site_dir: str) -> bool:
-    """`mkdocs serve --clean` reports command 'build' but builds into a fresh temp dir."""
-    parent = os.path.dirname(os.path.abspath(site_dir))
-    name = os.path.basename(os.path.abspath(site_dir))
-    return os.path.samefile(parent, tempfile.gettempdir()) and name.startswith(("mkdocs_", "properdocs_"))
-
-
 class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untyped-call]
+    """The `s3-crossaccount` MkDocs plugin: publishes a `mkdocs build` after the site is built."""
+
     def __init__(self) -> None:
         self.command: str | None = None
         self._counter: _WarningCounter | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        """Remember the command (build, gh-deploy, serve): serve never publishes."""
         self.command = command
 
     @event_priority(100)  # first, so warnings of other plugins' on_config are counted too
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        if self.config.enabled and self.config.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
+        """Pin SOURCE_DATE_EPOCH to the commit time and start counting warnings (for --strict)."""
+        host = self.config.host()
+        if host.enabled and host.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
             epoch = commit_epoch(os.environ, os.path.dirname(config.config_file_path or "."))
             if epoch is not None:
                 os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
                 log.debug("s3-crossaccount: SOURCE_DATE_EPOCH=%d (commit time) for a reproducible build", epoch)
         self._detach()
         self._counter = _WarningCounter()
-        for name in _HOST_LOGGERS:
+        for name in HOST_LOGGERS:
             logging.getLogger(name).addHandler(self._counter)
         return config
 
     def on_build_error(self, *, error: Exception) -> None:
+        """Stop counting warnings."""
         self._detach()
 
     def on_shutdown(self) -> None:
+        """Stop counting warnings."""
         self._detach()
 
     def _detach(self) -> None:
         if self._counter is not None:
-            for name in _HOST_LOGGERS:
+            for name in HOST_LOGGERS:
                 logging.getLogger(name).removeHandler(self._counter)
 
     def skip_reason(self, config: MkDocsConfig) -> str | None:
         """Why this build must not publish, or None to publish."""
-        opts = self.config
+        opts = self.config.host()
         if not opts.enabled:
             return "enabled is false (set `enabled: true`, e.g. `enabled: !ENV [DOCS_PUBLISH, false]`)"
         # Unknown command (an older host without on_startup): trust argv, never publish a serve.
@@ -118,6 +117,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
 
     @event_priority(-100)  # after every other plugin: search writes its index in post_build
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Publish the built site, last of all plugins, unless this build must not publish."""
         self._detach()
         reason = self.skip_reason(config)
         if reason:
@@ -128,7 +128,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
         try:
             from mkdocs_s3_crossaccount.engine import publish  # boto3 is imported only by builds that publish
 
-            publish(config.site_dir, self.config.to_settings())
+            publish(config.site_dir, self.config.to_settings(), generator=generator_version())
         except PublishError as exc:
             raise PluginError(f"s3-crossaccount: {exc}") from None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import SITE, Run
+from tests.cli.conftest import SITE, Run, plugin_yaml
 from tests.conftest import BUCKET, ROLE_ARN, site_keys
 
 pytestmark = pytest.mark.integration
@@ -46,6 +46,8 @@ def test_oidc_token_from_env_publishes_as_the_docs_role(
 
 def test_oidc_token_file(run_cli: Run, project: Path, tmp_path: Path, docs_bucket: Any, monkeypatch: Any) -> None:
     monkeypatch.delenv("DOCS_EXTERNAL_ID")
+    # no ExternalId with OIDC: not in the file either (an unset `!ENV DOCS_EXTERNAL_ID` is an error)
+    (project / "mkdocs.yml").write_text(plugin_yaml(external_id="null"), encoding="utf-8")
     token_file = tmp_path / "gitlab.jwt"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
     res = run_cli("check", "--web-identity-token-file", str(token_file), cwd=project)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import SITE, Run, plugin_yaml, write_site
-from tests.conftest import BUCKET, DOCS_ACCOUNT, ROLE_ARN, bucket_objects, site_keys
+from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, bucket_objects, site_keys
 
 pytestmark = pytest.mark.integration
 
@@ -136,6 +136,7 @@ def test_plugin_writes_the_report_too(site_copy: Path, docs_bucket: Any, tmp_pat
     env = {
         **os.environ,
         "DOCS_PUBLISH": "true",
+        "DOCS_EXTERNAL_ID": EXTERNAL_ID,  # as a CI job sets it (an unset !ENV external_id is an error)
         "DOCS_PREFIX": "docs",
         "DOCS_REPORT_FILE": str(report),
         "DOCS_SITE_URL_TEMPLATE": "http://{bucket}.s3-website-{region}.amazonaws.com/{prefix}/",

@@ -81,6 +81,13 @@ CONFIG_CASES = [
     ("type-not-media", {"content_types": {"*.x": "html"}}, ["content_types", "media type"]),
     ("publish-on-typo", {"publish_on": ["biuld"]}, ["publish_on", "biuld"]),
     ("enabled-not-bool", {"enabled": "yes please"}, ["enabled", "bool"]),
+    # issue 10 item 13: booleans are not numbers; lock_timeout is positive
+    ("share-bool", {"max_delete_share": True}, ["max_delete_share", "true/false is not a number"]),
+    ("lock-timeout-false", {"lock_timeout": False}, ["lock_timeout", "true/false is not a number"]),
+    ("lock-timeout-zero", {"lock_timeout": 0}, ["lock_timeout", "not a positive number of seconds"]),
+    # issue 10 item 14: endpoint_url is http(s); no control characters in prefix
+    ("endpoint-ftp", {"endpoint_url": "ftp://files.example.com/"}, ["endpoint_url", "not an http(s) URL"]),
+    ("prefix-newline", {"prefix": "docs\nv2"}, ["prefix", "control character"]),
 ]
 
 
@@ -109,6 +116,29 @@ def test_env_variable_unset_for_a_required_option(tmp_path: Path, accounts: Acco
     assert result.returncode == 1
     assert "bucket" in result.stderr and "Required configuration not provided" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["null", "", "~"])
+def test_env_prefix_that_gives_nothing_stops_mkdocs(
+    tmp_path: Path, accounts: Accounts, docs_bucket: Any, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 item 12: DOCS_PREFIX=null (or empty) never publishes to the bucket root."""
+    block = {k: v for k, v in GOOD.items()}
+    lines = "".join(f"      {k}: {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in block.items())
+    proj = project(tmp_path, f"plugins:\n  - s3-crossaccount:\n{lines}      prefix: !ENV DOCS_PREFIX\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DOCS_"))}
+    env.update(accounts.env())
+    env.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "DOCS_PREFIX": value})
+    result = subprocess.run(mkdocs("build"), cwd=proj, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "option 'prefix': comes from !ENV ($DOCS_PREFIX), which is empty or null" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (proj / "site").exists()
+    assert bucket_objects(docs_bucket) == {}
+    result = subprocess.run(cli("publish", "site"), cwd=proj, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Option 'prefix': comes from !ENV ($DOCS_PREFIX), which is empty or null" in result.stderr
+    assert bucket_objects(docs_bucket) == {}
 
 
 def test_unknown_option_fails_under_strict(tmp_path: Path, accounts: Accounts, docs_bucket: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +196,9 @@ def test_a_held_lock_refuses_a_second_publish(tmp_path: Path, accounts: Accounts
     assert "in progress" in str(info.value) and "https://gitlab.example/jobs/77" in str(info.value)
     assert lock_key in str(info.value)
     assert set(bucket_objects(docs_bucket)) == {lock_key}
-    # a stale lock (older than lock_timeout) is taken over, and released at the end
-    result = publish(site, settings(prefix="docs", lock_timeout=0))
+    # a stale lock (older than lock_timeout, a positive number of seconds) is taken over, and released at the end
+    time.sleep(2.1)
+    result = publish(site, settings(prefix="docs", lock_timeout=1))
     assert len(result.uploaded) == len(SITE)
     assert lock_key not in bucket_objects(docs_bucket)
 

@@ -173,44 +173,26 @@ def test_dry_run_changes_nothing(tmp_path: Path, dest: MemoryDestination) -> Non
     assert dest.objects == {}
 
 
-def test_unquoted_version_numbers_are_refused_with_the_fix() -> None:
-    from mkdocs_s3_crossaccount.config.reader import validate
+def test_version_numbers_need_quotes_but_env_tags_keep_their_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mkdocs_s3_crossaccount.config.reader import load, validate
 
-    with pytest.raises(PublishError, match="read as a number: quote"):
+    with pytest.raises(PublishError, match="'version': Expected type"):
         validate({"bucket": "memory-bucket", "version": 1.1}, "mkdocs.yml")
-    options = validate({"bucket": "memory-bucket", "version": "1.10", "aliases": ["latest"]}, "mkdocs.yml")
-    assert options.to_settings().aliases == ("latest",)
-
-
-def test_redirect_aliases_send_readers_to_the_same_page(tmp_path: Path, dest: MemoryDestination) -> None:
-    v1 = make_site(tmp_path / "v1", SITE)
-    publish_version(dest, v1, version="1.0", aliases=["latest"], alias_type="redirect", redirects=True)
-    page = dest.objects["docs/latest/guide/index.html"]
-    assert b'window.location.replace("../../1.0/guide/" + window.location.search + window.location.hash)' in page.body
-    assert page.headers["WebsiteRedirectLocation"] == "/docs/1.0/guide/"
-    assert "docs/latest/assets/style.css" not in dest.objects  # only pages get redirects
-    dest.calls.clear()
-    publish_version(dest, v1, version="1.0", aliases=["latest"], alias_type="redirect", redirects=True)
-    assert not [k for k in dest.ops("put") if k.startswith("docs/latest/") and ".mkdocs" not in k]
-    v2 = make_site(tmp_path / "v2", {"index.html": b"<p>2</p>"})
-    publish_version(dest, v2, version="2.0", aliases=["latest"], alias_type="redirect")
-    assert "docs/latest/guide/index.html" not in dest.objects  # stale redirect deleted
-    assert b'"../2.0/"' in dest.objects["docs/latest/index.html"].body
-
-
-def test_a_tag_that_env_resolves_to_a_number_keeps_its_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mkdocs_s3_crossaccount.config.reader import validate
-
+    _, settings = validate({"bucket": "memory-bucket", "version": "1.10", "aliases": ["latest"]}, "mkdocs.yml")
+    assert settings.aliases == ("latest",)
     monkeypatch.setenv("CI_COMMIT_TAG", "1.10")
-    options = validate({"bucket": "memory-bucket", "version": 1.1}, "mkdocs.yml")  # what !ENV CI_COMMIT_TAG gives
-    assert options.to_settings().version == "1.10"
-
-
-def test_aliases_from_an_environment_string() -> None:
-    from mkdocs_s3_crossaccount.config.reader import validate
-
-    options = validate({"bucket": "memory-bucket", "version": "2.0", "aliases": "latest, stable"}, "mkdocs.yml")
-    assert options.to_settings().aliases == ("latest", "stable")
+    monkeypatch.setenv("DOCS_ALIASES", "latest, stable")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        "site_name: t\nplugins:\n  - s3-crossaccount:\n      bucket: memory-bucket\n"
+        "      version: !ENV CI_COMMIT_TAG\n      aliases: !ENV [DOCS_ALIASES, []]\n",
+        encoding="utf-8",
+    )
+    loaded = load(str(config), {})
+    assert loaded.settings.version == "1.10"
+    assert loaded.settings.aliases == ("latest", "stable")
 
 
 class RecordingCdn:
