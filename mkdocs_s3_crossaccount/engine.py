@@ -461,8 +461,8 @@ def write_manifest(
     deploy.update(deploy_extras(run, applied))
     new = Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
     body = serialise(new)
+    save_deploy_record(dest, plan.deploy, body, run)  # before the manifest, which stays the last write
     save_manifest(dest, body, run.settings.kms_key_arn)
-    save_deploy_record(dest, plan.deploy, body, run)
     return True
 
 

@@ -129,13 +129,11 @@ def save_record(dest: Destination, number: int, body: bytes, limit: int, kms_key
     if kms_key_arn:
         headers.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_arn})
     dest.put(record_rel(number), body, headers)
-    folder = records_dest(dest)
-    listed = folder.list()
-    old = sorted(listed)[:-limit] if len(listed) > limit else []
-    if old:
-        gone = folder.delete_many([listed[rel] for rel in old])
-        if gone.error is not None:
-            log.warning("Could not delete old deploy records: %s", gone.error)
+    if number > limit:  # the record that just fell out of the window (one request, no listing)
+        try:
+            dest.delete(record_rel(number - limit))
+        except PublishError as exc:
+            log.warning("Could not delete the old deploy record #%d: %s", number - limit, exc)
 
 
 def read_records(dest: Destination) -> list[Manifest]:

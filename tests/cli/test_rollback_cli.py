@@ -69,7 +69,7 @@ def test_rollback_restores_the_earlier_deploy(run_cli: Run, project: Path, docs_
     assert res.code == 0, res.text
     assert "back to deploy #1" in res.out and "(new deploy #3)" in res.out
     assert snapshot(docs_bucket) == first
-    assert "deploys/00000003.json" in " ".join(bucket_objects(docs_bucket))
+    assert "deploys/00000003.json" in " ".join(bucket_objects(docs_bucket, records=True))
 
     history = json.loads(run_cli("history", "--json", cwd=project).out)
     assert [(h["id"], h["rollback_of"]) for h in history] == [(3, 1), (2, None), (1, None)]
