@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
@@ -34,17 +34,33 @@ from mkdocs_s3_crossaccount.aws.session import AwsContext, Clock, _utcnow, conne
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import lock
 from mkdocs_s3_crossaccount.core.apply import Applied, apply_plan
-from mkdocs_s3_crossaccount.core.cdn import Cdn, CdnOutcome
+from mkdocs_s3_crossaccount.core.cdn import Cdn, CdnOutcome, SubfolderCdn
 from mkdocs_s3_crossaccount.core.destination import Destination
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.headers import HeaderRules
+from mkdocs_s3_crossaccount.core.history import Commit, check_order, current_commit, save_record
 from mkdocs_s3_crossaccount.core.inventory import LocalFile, scan
 from mkdocs_s3_crossaccount.core.keys import INTERNAL_DIR
-from mkdocs_s3_crossaccount.core.manifest import Manifest, Publisher, deploy_info, serialise
+from mkdocs_s3_crossaccount.core.manifest import Entry, Manifest, Publisher, deploy_info, serialise
 from mkdocs_s3_crossaccount.core.manifest_store import Listing, read_listing, save_manifest
 from mkdocs_s3_crossaccount.core.plan import Plan, PlanRules, check_site, make_plan, manifest_objects
 from mkdocs_s3_crossaccount.core.report import PublishResult, plan_lines, site_url, write_reports
+from mkdocs_s3_crossaccount.core.rollback import RollbackPlan, RollbackRules, apply_rollback, prepare
 from mkdocs_s3_crossaccount.core.uploads import abort_stale_uploads
+from mkdocs_s3_crossaccount.core.versions import VersionsError
+from mkdocs_s3_crossaccount.core.versions_store import (
+    AliasMove,
+    AliasRules,
+    VersionsState,
+    alias_rels,
+    copy_alias,
+    invalidate_paths,
+    read_state,
+    sub,
+    versions_changed,
+    with_default,
+    write_state,
+)
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
@@ -62,6 +78,7 @@ class Run:
     generator: str | None = None  # the site generator's version (the host says which)
     refreshes: Sequence[object] = ()  # role credentials fetched so far (1 + refreshes), live
     started: float = field(default_factory=time.monotonic)
+    commit: Commit | None = None  # what is published (for the out-of-order guard and the deploy record)
 
 
 def publish(
@@ -83,7 +100,7 @@ def publish(
     _limit_malloc_arenas()
     site = os.fspath(site_dir)
     # SIGTERM unwinds like Ctrl-C; the site is hashed while the role is assumed and the bucket listed
-    with sigterm_unwinds(), _scanning(site, settings) as local:
+    with sigterm_unwinds(), _scanning(site, keyed_settings(settings)) as local:
         ctx = connect(settings, clock=clock)
         dest = s3_destination(ctx, settings)
         for warning in origin_warnings(ctx, settings):  # once per publish, and only with a distribution
@@ -98,9 +115,13 @@ def publish(
             generator,
             ctx.refreshes,
             started,
+            current_commit(os.environ),
         )
         try:
-            return publish_to(dest, local, run, cloudfront_cdn(ctx, settings, sleep))
+            cdn = cloudfront_cdn(ctx, settings, sleep)
+            if settings.version:
+                return publish_versioned(dest, local, run, cdn)
+            return publish_to(dest, local, run, cdn)
         finally:
             dest.close()
 
@@ -111,6 +132,7 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
     with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run) as held:
         # listed under the lock: no other publish changes the prefix between plan and apply
         listing = read_listing(dest)
+        check_order(listing.manifest, run.commit, settings.allow_older, settings.destination)
         files = local()
         plan = plan_publish(files, listing, run)
         result = new_result(dest, plan, run)
@@ -130,7 +152,9 @@ def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run
         new = new_manifest(plan, applied, outcome, listing.manifest, run, dest.identity_arn)
         if new is not None:
             lock.confirm(held, "writing the manifest")
-            save_manifest(dest, serialise(new), settings.kms_key_arn)
+            body = serialise(new)
+            save_deploy_record(dest, plan.deploy, body, run)  # before the manifest, which stays the last write
+            save_manifest(dest, body, settings.kms_key_arn)
         result.manifest_written = new is not None
     return finish(result, run, outcome)
 
@@ -141,6 +165,163 @@ def clean_up_uploads(dest: Destination, plan: Plan, listing: Listing, held: lock
         # the listing no longer holds nested publishers' bookkeeping: name their folders to spare their uploads
         listed = [*listing.remote, *(root + INTERNAL_DIR for root in listing.nested)]
         abort_stale_uploads(dest, run.settings.lock_timeout, listed)
+
+
+def publish_versioned(
+    dest: Destination, local: Callable[[], list[LocalFile]], run: Run, cdn: Cdn | None
+) -> PublishResult:
+    """A version of the site: ``<prefix>/<version>/`` by the whole pipeline, then its aliases, then versions.json.
+
+    ``dest`` is the root prefix; its lock is held throughout, so the version's folder, the alias
+    folders and versions.json change together, one publisher at a time.
+    """
+    settings = run.settings
+    version = str(settings.version)
+    with lock.held(dest, settings.lock_timeout, enabled=settings.lock and not settings.dry_run):
+        before = read_state(dest)
+        after = update_versions(before, settings)
+        vrun = versioned_run(run, version)
+        result = publish_to(sub(dest, version), local, vrun, SubfolderCdn(cdn, version) if cdn else None)
+        info = after.versions.get(version)
+        moves = move_aliases(dest, version, info.aliases if info else (), settings)
+        if settings.dry_run:
+            for move in moves:
+                log.info("(dryrun) %s", move.line())
+            if versions_changed(before, after):
+                log.info("(dryrun) versions.json: %s", ", ".join(after.versions.names()))
+            return result
+        for move in moves:
+            log.info("%s", move.line())
+        rels = [rel for move in moves for rel in alias_rels(move)]
+        if versions_changed(before, after) or (after.default and not before.default):
+            rels += write_state(dest, after, settings.redirects, settings.kms_key_arn)
+            log.info(
+                "versions.json: %s%s",
+                ", ".join(
+                    f"{i.version}{' [' + ', '.join(i.aliases) + ']' if i.aliases else ''}" for i in after.versions
+                ),
+                f"; {settings.prefix or '/'} redirects to {after.default}/" if after.default else "",
+            )
+        result.invalidation_ids += invalidate_paths(cdn, rels, salt=f"versions-{version}-{int(time.time())}")
+    return result
+
+
+def update_versions(before: VersionsState, settings: Settings) -> VersionsState:
+    """versions.json after this publish (pure): the version added, its aliases moved here, the default checked."""
+    try:
+        versions = before.versions.add(str(settings.version), settings.version_title, settings.aliases)
+    except VersionsError as exc:
+        raise PublishError(f"Cannot publish version {settings.version!r}: {exc}", "Change version or aliases.") from exc
+    return with_default(before, versions, settings.default_version)
+
+
+def keyed_settings(settings: Settings) -> Settings:
+    """The settings the site's files are keyed with: a version's folder when ``version`` is set."""
+    if not settings.version:
+        return settings
+    return replace(settings, prefix=sub_prefix(settings.prefix, settings.version), lock=False)
+
+
+def versioned_run(run: Run, version: str) -> Run:
+    """The run of the version's own folder: its prefix, its manifest, no second lock (the root's is held)."""
+    settings = run.settings
+    return replace(run, settings=replace(settings, prefix=sub_prefix(settings.prefix, version), lock=False))
+
+
+def sub_prefix(prefix: str, name: str) -> str:
+    """The prefix of a version's or alias's folder."""
+    return f"{prefix}/{name}" if prefix else name
+
+
+def move_aliases(dest: Destination, version: str, aliases: Sequence[str], settings: Settings) -> list[AliasMove]:
+    """Point each alias folder at ``version`` (server-side copies; stale alias objects deleted)."""
+    rules = alias_rules(settings, settings.dry_run)
+    return [copy_alias(dest, version, alias, rules) for alias in aliases]
+
+
+@contextmanager
+def connected(
+    settings: Settings, *, clock: Clock = _utcnow, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[tuple[S3Destination, Cdn | None]]:
+    """The root prefix's destination and CDN, for commands that are not a publish (versions, history, rollback)."""
+    ctx = connect(settings, clock=clock)
+    dest = s3_destination(ctx, settings)
+    try:
+        yield dest, cloudfront_cdn(ctx, settings, sleep)
+    finally:
+        dest.close()
+
+
+@dataclass
+class RolledBack:
+    """What a rollback did (or, with dry_run, would do)."""
+
+    plan: RollbackPlan
+    destination: str
+    number: int | None = None  # the new deploy's number
+    aliases: list[AliasMove] = field(default_factory=list)
+    invalidation_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def rollback(settings: Settings, deploy_id: int | None = None, *, dry_run: bool = False) -> RolledBack:
+    """Restore the prefix (the version's folder, when ``version`` is set) to deploy ``deploy_id`` (default:
+    the one before the live deploy) by server-side copies of its recorded object versions."""
+    started = time.monotonic()
+    with connected(settings) as (root, cdn):
+        folder = keyed_settings(settings).prefix
+        dest = root.at(folder)
+        with lock.held(root, settings.lock_timeout, enabled=settings.lock and not dry_run):
+            rules = RollbackRules(deploy_id, settings.max_deletes, settings.max_delete_share, settings.kms_key_arn)
+            plan = prepare(dest, rules)
+            out = RolledBack(plan, f"s3://{settings.bucket}/{folder}/" if folder else settings.destination)
+            if dry_run:
+                if plan.refusal:
+                    raise PublishError(plan.refusal + " Nothing was changed.")
+                out.seconds = time.monotonic() - started
+                return out
+            objects = apply_rollback(dest, plan, rules)
+            out.number = write_rollback_manifest(dest, plan, objects, settings)
+            rels = plan.changed_rels()
+            if settings.version:
+                info = read_state(root).versions.get(settings.version)
+                out.aliases = move_aliases(root, settings.version, info.aliases if info else (), settings)
+                rels = [f"{settings.version}/{rel}" for rel in rels]
+                rels += [rel for move in out.aliases for rel in alias_rels(move)]
+            salt = f"rollback-{out.number}-{int(time.time())}"
+            out.invalidation_ids = invalidate_paths(cdn, rels, salt)
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def write_rollback_manifest(
+    dest: Destination, plan: RollbackPlan, objects: dict[str, Entry], settings: Settings
+) -> int:
+    """The manifest and deploy record after a rollback: the target's objects, a new number, ``rollback_of``."""
+    number = max(plan.live.number if plan.live else 0, plan.target.number) + 1
+    publisher = Publisher(_version("mkdocs-s3-crossaccount") or "unknown", None, settings.role_arn, dest.identity_arn)
+    deploy = deploy_info(number, _utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
+    for name in ("commit_sha", "commit_time"):  # what is live now is the target's commit
+        if plan.target.deploy.get(name):
+            deploy[name] = plan.target.deploy[name]
+    deploy.update({"rollback_of": plan.target.number, "uploaded": 0, "restored": len(plan.copies)})
+    deploy["deleted"] = len(plan.deletes)
+    body = serialise(Manifest(objects=objects, deploy=deploy))
+    save_manifest(dest, body, settings.kms_key_arn)
+    save_record(dest, number, body, settings.history_limit, settings.kms_key_arn)
+    return number
+
+
+def alias_rules(settings: Settings, dry_run: bool) -> AliasRules:
+    """How alias folders are written and guarded (from the settings)."""
+    return AliasRules(
+        settings.max_deletes,
+        settings.max_delete_share,
+        settings.kms_key_arn,
+        dry_run,
+        settings.alias_type,
+        settings.redirects,
+    )
 
 
 def inventory(site: str, settings: Settings) -> list[LocalFile]:
@@ -304,7 +485,7 @@ def new_manifest(
     plan: Plan, applied: Applied, outcome: CdnOutcome, manifest: Manifest | None, run: Run, identity_arn: str
 ) -> Manifest | None:
     """What this publisher now owns (written last: after uploads, deletes and the CDN). None: nothing changed."""
-    objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest)
+    objects = manifest_objects(plan, {**applied.etags, **applied.copied}, manifest, applied.version_ids)
     pending = manifest.pending_invalidation if manifest else ()
     unchanged = manifest is not None and dict(manifest.objects) == objects and tuple(pending) == outcome.pending
     if not plan.changes and unchanged:
@@ -313,7 +494,30 @@ def new_manifest(
         _version("mkdocs-s3-crossaccount") or "unknown", run.generator, run.settings.role_arn, identity_arn
     )
     deploy = deploy_info(plan.deploy, run.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), publisher, os.environ)
+    deploy.update(deploy_extras(run, applied))
     return Manifest(objects=objects, deploy=deploy, pending_invalidation=outcome.pending)
+
+
+def deploy_extras(run: Run, applied: Applied) -> dict[str, object]:
+    """What the deploy record adds to the manifest's deploy block: the commit, its time, the counts."""
+    extras: dict[str, object] = {
+        "uploaded": len(applied.uploaded),
+        "deleted": len(applied.deleted),
+        "headers_updated": len(applied.copied),
+    }
+    if run.commit is not None and run.commit.sha:
+        extras["commit_sha"] = run.commit.sha
+    if run.commit is not None and run.commit.iso_time:
+        extras["commit_time"] = run.commit.iso_time
+    return extras
+
+
+def save_deploy_record(dest: Destination, number: int, body: bytes, run: Run) -> None:
+    """The deploy's record for `history` and `rollback` (the last history_limit are kept); a failure is a warning."""
+    try:
+        save_record(dest, number, body, run.settings.history_limit, run.settings.kms_key_arn)
+    except PublishError as exc:
+        log.warning("The site was published, but its deploy record was not written: %s", exc)
 
 
 def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResult:

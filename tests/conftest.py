@@ -113,11 +113,16 @@ def docs_bucket(accounts: Accounts) -> Any:
     return s3
 
 
-def bucket_objects(s3: Any, bucket: str = BUCKET, prefix: str = "") -> dict[str, dict[str, Any]]:
+def bucket_objects(
+    s3: Any, bucket: str = BUCKET, prefix: str = "", *, records: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Every object under ``prefix``; deploy records (``.mkdocs-s3-crossaccount/deploys/``, the history
+    that `history` and `rollback` read) only with ``records``."""
     out: dict[str, dict[str, Any]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", ()):
-            out[item["Key"]] = item
+            if records or "/.mkdocs-s3-crossaccount/deploys/" not in "/" + item["Key"]:
+                out[item["Key"]] = item
     return out
 
 

@@ -67,6 +67,7 @@ S3_ACTIONS = {
     "ListObjectsV2": ("s3:ListBucket", "b"),
     "ListObjects": ("s3:ListBucket", "b"),
     "HeadBucket": ("s3:ListBucket", "b"),
+    "GetBucketVersioning": ("s3:GetBucketVersioning", "b"),
     "GetObject": ("s3:GetObject", "o"),
     "HeadObject": ("s3:GetObject", "o"),
     "PutObject": ("s3:PutObject", "o"),

@@ -54,6 +54,7 @@ class EtagRecorder:
 
     def __init__(self) -> None:
         self.etags: dict[str, str] = {}
+        self.version_ids: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def _remember_key(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
@@ -65,6 +66,8 @@ class EtagRecorder:
         if key and etag:
             with self._lock:
                 self.etags[str(key)] = clean_etag(str(etag))
+                if parsed.get("VersionId"):
+                    self.version_ids[str(key)] = str(parsed["VersionId"])
 
     @contextmanager
     def attached(self, s3: Any) -> Iterator[EtagRecorder]:
@@ -121,6 +124,8 @@ class BotocoreTransfer:
         bodies: list[IO[bytes]] = []
         # a few requests queued per worker, not the whole site: memory stays flat at 10,000 files
         in_flight = threading.BoundedSemaphore(4 * self._concurrency)
+        recorder = EtagRecorder()
+        vid_lock = threading.Lock()
 
         def put(up: Upload) -> str:
             if failed.is_set():
@@ -131,6 +136,9 @@ class BotocoreTransfer:
             with open(body, "rb") if isinstance(body, str) else body as fh:
                 data = fh.read()
             resp = s3.put_object(Bucket=bucket, Key=up.file.key, Body=data, **self._dest.request_params(up))
+            if resp.get("VersionId"):
+                with vid_lock:
+                    recorder.version_ids[up.file.key] = str(resp["VersionId"])
             return clean_etag(str(resp.get("ETag", "")))
 
         def settled(up: Upload) -> Callable[[Future[str]], None]:
@@ -144,7 +152,6 @@ class BotocoreTransfer:
             return note
 
         futures: list[tuple[Upload, TransferFuture | Future[str]]] = []
-        recorder = EtagRecorder()
         try:
             with recorder.attached(s3):
                 # biggest first, so a large file does not start last and hold up the batch
@@ -180,6 +187,8 @@ class BotocoreTransfer:
         for up in batch.done:
             if up.file.key in recorder.etags:
                 batch.etags[up.file.key] = recorder.etags[up.file.key]
+            if up.file.key in recorder.version_ids:
+                batch.version_ids[up.file.key] = recorder.version_ids[up.file.key]
         return batch
 
     def _collect(

@@ -143,11 +143,12 @@ def resolve_endpoint(s3: Any, bucket: str, key: str) -> Endpoint:
 class _Outcome:
     """What one CRT request ended with (filled on a CRT thread, read on ours)."""
 
-    __slots__ = ("error", "error_body", "etag", "request", "status", "upload")
+    __slots__ = ("error", "error_body", "etag", "request", "status", "upload", "version_id")
 
     def __init__(self, upload: Upload) -> None:
         self.upload = upload
         self.etag = ""
+        self.version_id = ""  # x-amz-version-id, when bucket versioning is on (rollback needs it)
         self.status: int | None = None
         self.error: BaseException | None = None
         self.error_body: bytes | None = None
@@ -298,6 +299,8 @@ class CrtTransfer:
                 batch.done.append(outcome.upload)
                 if outcome.etag:
                     batch.etags[outcome.upload.file.key] = outcome.etag
+                if outcome.version_id:
+                    batch.version_ids[outcome.upload.file.key] = outcome.version_id
                 on_done(outcome.upload)
                 return None
             if probing and _incompatible(outcome):
@@ -364,6 +367,8 @@ class CrtTransfer:
             for name, value in headers:
                 if name.lower() == "etag":
                     outcome.etag = clean_etag(value)
+                elif name.lower() == "x-amz-version-id" and value != "null":
+                    outcome.version_id = value
 
         def on_done(
             error: BaseException | None = None,
@@ -393,6 +398,7 @@ class CrtTransfer:
 def _merge(into: Batch, other: Batch) -> None:
     into.done.extend(other.done)
     into.etags.update(other.etags)
+    into.version_ids.update(other.version_ids)
     into.errors.extend(other.errors)
     into.retries += other.retries
 

@@ -26,6 +26,8 @@ from mkdocs_s3_crossaccount.core.destination import (
     Batch,
     ConditionFailed,
     ConditionsUnsupported,
+    Copied,
+    CopyItem,
     Deleted,
     Fetched,
     PendingUpload,
@@ -51,6 +53,7 @@ class S3Destination:
         self._s3 = s3
         self._bucket = bucket
         self._prefix = prefix
+        self._ctx = ctx
         self._owner = ctx.owner
         self._identity = ctx.identity.arn
         self._concurrency = concurrency
@@ -72,6 +75,10 @@ class S3Destination:
         """Requests repeated so far through this destination's botocore client."""
         with self._retries_mutex:
             return self._retries
+
+    def at(self, prefix: str) -> S3Destination:
+        """The same client and session at another prefix (its own transfer, closed with this one's)."""
+        return S3Destination(self._s3, self._bucket, prefix, self._ctx, concurrency=self._concurrency)
 
     # --- identity of the destination ------------------------------------------------
 
@@ -278,12 +285,71 @@ class S3Destination:
             with lock:
                 batch.done.append(up)
                 batch.etags[up.file.key] = etag
+                if resp.get("VersionId"):
+                    batch.version_ids[up.file.key] = str(resp["VersionId"])
 
         before = self.retries
         with ThreadPoolExecutor(max_workers=max(1, self._concurrency), thread_name_prefix="s3xa-copy") as pool:
             list(pool.map(one, uploads))
         batch.retries = self.retries - before
         return batch
+
+    def copy_many(self, items: Sequence[CopyItem]) -> Copied:
+        """CopyObject (MetadataDirective COPY) from a key, or one of its versions, to another key."""
+        out = Copied()
+        if not items:
+            return out
+        failed = threading.Event()
+        lock = threading.Lock()
+
+        def one(item: CopyItem) -> None:
+            if failed.is_set():
+                return
+            source: dict[str, str] = {"Bucket": self._bucket, "Key": item.source_key}
+            if item.source_version:
+                source["VersionId"] = item.source_version
+            try:
+                resp = self._call(
+                    "copy_object",
+                    Key=item.key,
+                    CopySource=source,
+                    MetadataDirective="COPY",
+                    ExpectedSourceBucketOwner=self._owner,
+                    **item.extra,
+                )
+            except (ClientError, BotoCoreError) as exc:
+                failed.set()
+                what = f"copy s3://{self._bucket}/{item.source_key} to"
+                err = diagnose.object_failed(exc, self._bucket, item.key, self._identity, what, self._owner)
+                with lock:
+                    out.error = out.error or err
+                return
+            with lock:
+                out.keys.append(item.key)
+                out.etags[item.key] = clean_etag(str(resp.get("CopyObjectResult", {}).get("ETag", "")))
+                if resp.get("VersionId"):
+                    out.version_ids[item.key] = str(resp["VersionId"])
+
+        with ThreadPoolExecutor(max_workers=max(1, self._concurrency), thread_name_prefix="s3xa-copy") as pool:
+            list(pool.map(one, items))
+        return out
+
+    def versioning(self) -> str | None:
+        try:
+            resp = self._call("get_bucket_versioning")
+        except (ClientError, BotoCoreError) as exc:
+            if diagnose.code_of(exc) in ("AccessDenied", "403", "Forbidden"):
+                raise PublishError(
+                    f"Access denied to read the versioning status of s3://{self._bucket} as {self._identity}.",
+                    f'Add {{"Effect": "Allow", "Action": "s3:GetBucketVersioning", "Resource": '
+                    f'"arn:aws:s3:::{self._bucket}"}} to the role\'s permission policy '
+                    "(`mkdocs-s3-crossaccount policy --rollback` prints it).",
+                ) from exc
+            raise diagnose.bucket_failed(
+                exc, self._bucket, self._owner, self._identity, "read the versioning status of"
+            ) from exc
+        status = resp.get("Status")
+        return str(status) if status else None
 
     def delete_many(self, objects: Sequence[RemoteObject]) -> Deleted:
         """Delete in batches of 1,000; any per-key error inside a 200 response is a failure."""

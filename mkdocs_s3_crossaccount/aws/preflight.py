@@ -128,6 +128,24 @@ def _check_bucket(dest: S3Destination, ctx: AwsContext, settings: Settings) -> I
         f"not tested (check writes nothing): s3:PutObject and s3:DeleteObject on {objects}; "
         "`mkdocs-s3-crossaccount policy` prints the statements",
     )
+    yield versioning_step(dest)
+
+
+def versioning_step(dest: S3Destination) -> Step:
+    """Informational: whether `rollback` can work (bucket versioning keeps the earlier objects)."""
+    try:
+        status = dest.versioning()
+    except PublishError as err:
+        return Step("bucket versioning", None, f"not known: {err.message}", err.fix)
+    if status == "Enabled":
+        return Step("bucket versioning", True, f"enabled on {dest.bucket}: deploys can be rolled back")
+    return Step(
+        "bucket versioning",
+        None,
+        f"{'suspended' if status else 'not enabled'} on {dest.bucket}: `rollback` is not possible",
+        f"To allow rollbacks: aws s3api put-bucket-versioning --bucket {dest.bucket} "
+        f"--versioning-configuration Status=Enabled --expected-bucket-owner {dest.owner}",
+    )
 
 
 def _answers_without_owner(dest: S3Destination) -> bool:

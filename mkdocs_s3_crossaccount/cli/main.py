@@ -297,23 +297,26 @@ def _gitlab_flags(func: F) -> F:
 )
 @click.option("--only", type=click.Choice(sorted(_ONLY)), help="Print just this document (for file://...).")
 @click.option(
+    "--rollback",
+    "with_rollback",
+    is_flag=True,
+    help="Also allow `rollback` (s3:GetObjectVersion, s3:GetBucketVersioning) and `check`'s versioning line.",
+)
+@click.option(
     "--write",
     "write_dir",
     type=click.Path(file_okay=False),
     help="Write each document as a JSON file in this folder and print the aws iam commands that use them.",
 )
 def policy_cmd(
-    principal: str | None,
-    gitlab: GitLabFlags,
-    cloudfront_function: bool,
-    only: str | None,
-    write_dir: str | None,
-    **kwargs: Any,
+    principal: str | None, gitlab: GitLabFlags, only: str | None, write_dir: str | None, **kwargs: Any
 ) -> None:
     """Print the documents account's trust policy and least-privilege permission policy (valid JSON).
 
     Ready for `aws iam create-role --assume-role-policy-document` and `aws iam put-role-policy`.
     """
+    cloudfront_function: bool = kwargs.pop("cloudfront_function")  # grants asked for beyond publishing
+    with_rollback: bool = kwargs.pop("with_rollback")
     from mkdocs_s3_crossaccount.aws.session import source_identity
     from mkdocs_s3_crossaccount.core.cf_function import function_name as cf_function_name
 
@@ -369,6 +372,7 @@ def policy_cmd(
                         if cloudfront_function and settings.cloudfront_distribution_id
                         else None
                     ),
+                    rollback=with_rollback,
                 )
             )
         except ValueError as exc:
@@ -518,7 +522,8 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
     show_default=True,
     help="example: the packaged example site; docs: this project's documentation site (needs a checkout).",
 )
-def demo_cmd(keep_serving: bool, port: int, site: str) -> None:
+@click.option("--versions", is_flag=True, help="Publish two versions (1.0, 2.0) and the alias latest (Material).")
+def demo_cmd(keep_serving: bool, port: int, site: str, versions: bool) -> None:
     """Publish a site across two simulated AWS accounts, all on this machine.
 
     Starts moto (S3 + STS) on 127.0.0.1, builds the site with `mkdocs build` (the packaged example
@@ -528,9 +533,14 @@ def demo_cmd(keep_serving: bool, port: int, site: str) -> None:
     from mkdocs_s3_crossaccount.demo.run import run as run_demo
 
     def body() -> int:
-        return run_demo(echo, keep_serving=keep_serving, port=port, site=site)
+        return run_demo(echo, keep_serving=keep_serving, port=port, site=site, versions=versions)
 
     _guarded(body)
+
+
+# Command groups kept in their own modules register themselves on `cli` when imported.
+from mkdocs_s3_crossaccount.cli import history as _history  # noqa: E402, F401
+from mkdocs_s3_crossaccount.cli import versions as _versions  # noqa: E402, F401
 
 
 def main() -> None:

@@ -392,3 +392,43 @@ def default_session_name(environ: Mapping[str, str] | None = None) -> str:
     if len(name) < 2:
         name = "mkdocs-publish"
     return name
+
+
+# --- versions (issue 12) ---------------------------------------------------------------
+
+ALIAS_TYPES = ("copy", "redirect")
+
+
+def check_version_name(option: str, value: str) -> str:
+    """A version or alias name (a folder under the prefix), by mike's rule."""
+    from mkdocs_s3_crossaccount.core.versions import VersionsError, check_name
+
+    try:
+        check_name(value, "alias" if option == "aliases" else "version")
+    except VersionsError as exc:
+        raise SettingsError(option, str(exc)) from None
+    return value
+
+
+def check_aliases(option: str, value: Any) -> tuple[str, ...]:
+    """A list of alias names; a string (what `!ENV DOCS_ALIASES` gives) is split at commas and spaces."""
+    names = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    return tuple(check_version_name(option, str(name)) for name in names)
+
+
+def check_alias_type(option: str, value: str) -> str:
+    """copy or redirect."""
+    if value not in ALIAS_TYPES:
+        raise SettingsError(
+            option,
+            f"{value!r} is not an alias type: copy (server-side copies of the version, the default) or "
+            "redirect (small pages that send readers to the version, keeping the path and anchor).",
+        )
+    return value
+
+
+def check_positive(option: str, value: int) -> int:
+    """1 or more."""
+    if value < 1:
+        raise SettingsError(option, f"{value} must be 1 or more.")
+    return value

@@ -278,6 +278,50 @@ class Settings:
         rule=r.check_url_template,
         cli=Flag("Public URL, with {bucket} {prefix} {region} placeholders.", scope="publish"),
     )
+    # issue 12: versioned docs, deploy history, rollback, the out-of-order guard (docs/versions.md)
+    version: str | None = option(
+        """Publish the site as this version, to `<prefix>/<version>/`, and list it in `<prefix>/versions.json`
+        (mike's format, read by Material's version selector), e.g. `!ENV [CI_COMMIT_TAG, dev]`. Unset: one site.
+        With it, `history` and `rollback` work on that version's folder.""",
+        default=None,
+        rule=r.check_version_name,
+        cli=Flag("Version to publish (to <prefix>/<version>/), or whose folder history/rollback use."),
+    )
+    version_title: str | None = option(
+        "The version's title in the version selector (default: the version).",
+        default=None,
+        cli=Flag("The version's title in the selector.", scope="publish"),
+    )
+    aliases: Sequence[str] | str = option(
+        """Other folder names for this version, e.g. `[latest]`; an alias moves here from the version it
+        named. A string is split at commas and spaces (for `!ENV [DOCS_ALIASES, []]`).""",
+        default=(),
+        rule=r.check_aliases,
+    )
+    default_version: str | None = option(
+        "The version or alias `<prefix>/index.html` redirects to (unset: the root redirect is left as it is).",
+        default=None,
+        rule=r.check_version_name,
+        cli=Flag("Version or alias the prefix's root redirects to.", scope="publish"),
+    )
+    alias_type: str = option(
+        """`copy`: alias folders are server-side copies of the version (no bytes sent); `redirect`: small
+        pages that send readers to the same page of the version, keeping the path and anchor (plus
+        WebsiteRedirectLocation with `redirects: true`).""",
+        default="copy",
+        rule=r.check_alias_type,
+    )
+    history_limit: int = option(
+        "Deploy records kept per prefix (per version folder) for `history` and `rollback`; older ones are deleted.",
+        default=20,
+        rule=r.check_positive,
+    )
+    allow_older: bool = option(
+        """Publish even when the live deploy is of a newer commit (the out-of-order guard refuses a publish
+        whose commit, by CI_COMMIT_TIMESTAMP or git, is older than the live deploy's).""",
+        default=False,
+        cli=Flag("Publish even if the live deploy is of a newer commit (out-of-order guard).", scope="publish"),
+    )
 
     def __post_init__(self) -> None:
         validate_fields(self)
@@ -294,11 +338,22 @@ class Settings:
         if self.scope_session:
             self.session_policy()  # raises SettingsError when it is over STS's size limit
         self._check_web_identity()
+        self._check_versions()
         if self.dotenv_file and not self.site_url_template:
             raise SettingsError(
                 "dotenv_file",
                 "needs site_url_template: DOCS_URL is made from it (e.g. https://d123.cloudfront.net/{prefix}/).",
             )
+
+    def _check_versions(self) -> None:
+        """Rules that tie the version options together."""
+        if self.version is None:
+            for name, value in (("aliases", self.aliases), ("version_title", self.version_title)):
+                if value:
+                    raise SettingsError(name, "needs version: aliases and titles belong to a version.")
+            return
+        if self.version in self.aliases:
+            raise SettingsError("aliases", f"{self.version!r} is the version itself; an alias names another folder.")
 
     def _check_web_identity(self) -> None:
         """Rules that tie the OIDC options together."""

@@ -32,6 +32,7 @@ class Applied:
     copied: dict[str, str] = field(default_factory=dict)  # key -> new ETag of a header update in place
     deleted: list[str] = field(default_factory=list)
     retries: int = 0
+    version_ids: dict[str, str] = field(default_factory=dict)  # key -> VersionId of our write (versioning on)
 
 
 @dataclass
@@ -115,6 +116,7 @@ def upload_all(dest: Destination, plan: Plan, applied: Applied, progress_interva
             fail_rewritten(batch)
             applied.uploaded.extend(batch.done)
             applied.etags.update(batch.etags)
+            applied.version_ids.update(batch.version_ids)
             applied.retries += batch.retries
             if batch.errors:
                 raise batch_error(batch.errors, len(applied.uploaded), len(plan.uploads), "uploads")
@@ -151,6 +153,7 @@ def copy_all(dest: Destination, plan: Plan, applied: Applied) -> None:
         return
     batch = dest.copy_in_place(plan.copies)
     applied.copied.update(batch.etags)
+    applied.version_ids.update(batch.version_ids)
     applied.retries += batch.retries
     if batch.errors:
         raise batch_error(batch.errors, len(batch.done), len(plan.copies), "header updates")

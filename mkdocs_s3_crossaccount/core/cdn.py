@@ -53,3 +53,24 @@ class CdnOutcome:
     def failure(self) -> PublishError | None:
         """The error to raise after the reports, if any."""
         return self.error or self.timed_out
+
+
+@dataclass(frozen=True)
+class SubfolderCdn:
+    """A CDN seen from a folder under its prefix (a version's folder): site paths are made relative to the root."""
+
+    cdn: Cdn
+    folder: str
+
+    @property
+    def name(self) -> str:
+        return self.cdn.name
+
+    def paths(self, rels: Iterable[str], pending: Iterable[str] = ()) -> list[str]:
+        return self.cdn.paths([f"{self.folder}/{rel}" for rel in rels], pending)
+
+    def invalidate(self, paths: Sequence[str], salt: str) -> list[str]:
+        return self.cdn.invalidate(paths, salt)
+
+    def wait(self, ids: Sequence[str]) -> bool:
+        return self.cdn.wait(ids)

@@ -56,6 +56,7 @@ class Batch:
     etags: dict[str, str] = field(default_factory=dict)
     errors: list[tuple[Upload, PublishError]] = field(default_factory=list)
     retries: int = 0  # requests the transport repeated (throttling, transient faults)
+    version_ids: dict[str, str] = field(default_factory=dict)  # key -> VersionId (bucket versioning on)
 
 
 @dataclass
@@ -74,6 +75,30 @@ class PendingUpload:
     key: str
     upload_id: str
     initiated: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class CopyItem:
+    """One server-side copy inside the bucket: ``source_key`` (at ``source_version``, or its latest) to ``key``.
+
+    The source's headers are copied with it (MetadataDirective COPY); ``extra`` adds what S3 does
+    not copy (WebsiteRedirectLocation) and the encryption to apply (ServerSideEncryption, SSEKMSKeyId).
+    """
+
+    key: str
+    source_key: str
+    source_version: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Copied:
+    """What a batch of server-side copies did: keys done (with their ETag and VersionId), the first failure."""
+
+    keys: list[str] = field(default_factory=list)
+    etags: dict[str, str] = field(default_factory=dict)
+    version_ids: dict[str, str] = field(default_factory=dict)
+    error: PublishError | None = None
 
 
 Progress = Callable[["Upload"], None]
@@ -163,4 +188,15 @@ class Destination(Protocol):
 
     def abort_upload(self, upload: PendingUpload) -> None:
         """Abort one incomplete multipart upload, freeing its parts (s3:AbortMultipartUpload)."""
+
+    def at(self, prefix: str) -> Destination:
+        """The same bucket, owner and credentials at another prefix (a version's or an alias's folder)."""
+        ...
+
+    def copy_many(self, items: Sequence[CopyItem]) -> Copied:
+        """Server-side copies inside the bucket (no bytes sent); stops starting new ones after a failure."""
+        ...
+
+    def versioning(self) -> str | None:
+        """The bucket's versioning status: 'Enabled', 'Suspended', or None (never enabled)."""
         ...

@@ -20,7 +20,9 @@ Format (``format`` 1)::
       "objects": {
         "index.html": {"md5": "...", "etag": "...", "size": 123,
                        "headers": "sha256:...", "body": "identity"},
-        "old/page.html": {..., "removed_at_deploy": 6}  # retained (retain_deploys)
+        "old/page.html": {..., "removed_at_deploy": 6},  # retained (retain_deploys)
+        "assets/app.css": {..., "version_id": "3HL4kqt..."}  # with bucket versioning on
+        "old/index.html": {..., "body": "empty", "redirect": "/new/"}  # redirects: true
       }
     }
 
@@ -62,6 +64,8 @@ class Entry:
     headers: str | None  # fingerprint of the header set (headers.fingerprint); None if unknown
     body: str = Body.IDENTITY
     removed_at_deploy: int | None = None  # deploy that first left it out of the site (retained)
+    version_id: str | None = None  # the object's VersionId after our write (bucket versioning on)
+    redirect: str | None = None  # its WebsiteRedirectLocation (S3 does not copy it; aliases and rollback do)
 
     def to_json(self) -> dict[str, Any]:
         """The entry as the manifest's JSON stores it."""
@@ -74,6 +78,10 @@ class Entry:
         }
         if self.removed_at_deploy is not None:
             out["removed_at_deploy"] = self.removed_at_deploy
+        if self.version_id is not None:
+            out["version_id"] = self.version_id
+        if self.redirect is not None:
+            out["redirect"] = self.redirect
         return out
 
 
@@ -144,6 +152,8 @@ def _entry(rel: str, raw: object) -> Entry:
         headers=_interned(_opt_str(raw.get("headers"), f"{rel!r}: headers")),
         body=str(body),
         removed_at_deploy=removed,
+        version_id=_opt_str(raw.get("version_id"), f"{rel!r}: version_id"),
+        redirect=_opt_str(raw.get("redirect"), f"{rel!r}: redirect"),
     )
 
 

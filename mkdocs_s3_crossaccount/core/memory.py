@@ -9,7 +9,9 @@ call in order. It talks to no network and is not used by publishing itself.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +21,8 @@ from mkdocs_s3_crossaccount.core.destination import (
     Batch,
     ConditionFailed,
     ConditionsUnsupported,
+    Copied,
+    CopyItem,
     Deleted,
     Fetched,
     PendingUpload,
@@ -48,6 +52,7 @@ class Stored:
     headers: dict[str, str]
     etag: str
     last_modified: datetime.datetime
+    version_id: str | None = None
 
 
 @dataclass
@@ -61,6 +66,10 @@ class MemoryDestination:
     conditional: Conditional = "honour"
     clock: Callable[[], datetime.datetime] = _now
     objects: dict[str, Stored] = field(default_factory=dict)  # key -> object (the whole bucket)
+    # bucket versioning: None (never enabled) or 'Enabled'; with it every write keeps a version
+    versioning_status: str | None = None
+    history: dict[str, list[Stored]] = field(default_factory=dict)  # key -> its versions, oldest first
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (operation, key), in order
     uploads: list[PendingUpload] = field(default_factory=list)  # incomplete multipart uploads
     server: str = ""  # default: unique to this instance ("memory:<id>")
@@ -177,8 +186,53 @@ class MemoryDestination:
 
     def _store(self, key: str, body: bytes, headers: dict[str, str]) -> str:
         etag = etag_of_bytes(body)
-        self.objects[key] = Stored(body, headers, etag, self.clock())
+        self._keep(key, Stored(body, headers, etag, self.clock()))
         return etag
+
+    def _keep(self, key: str, obj: Stored) -> None:
+        if self.versioning_status == "Enabled":
+            obj.version_id = f"v{next(self._ids):06d}"
+            self.history.setdefault(key, []).append(obj)
+        self.objects[key] = obj
+
+    def version_of(self, key: str) -> str | None:
+        """The VersionId of the object at ``key`` now (None: none, or versioning off)."""
+        obj = self.objects.get(key)
+        return obj.version_id if obj else None
+
+    def at(self, prefix: str) -> MemoryDestination:
+        """The same bucket (objects, history, calls and faults shared) at another prefix."""
+        return dataclasses.replace(self, prefix=prefix)
+
+    def versioning(self) -> str | None:
+        self.calls.append(("versioning", self.bucket))
+        return self.versioning_status
+
+    def copy_many(self, items: Sequence[CopyItem]) -> Copied:
+        out = Copied()
+        for item in items:
+            self.calls.append(("copy_from", item.key))
+            err = self._fault("copy_from", item.key)
+            source = self._source(item)
+            if err or source is None:
+                out.error = err or PublishError(
+                    f"s3://{self.bucket}/{item.source_key} (version {item.source_version}) is gone (NoSuchKey)"
+                )
+                return out
+            headers = {k: v for k, v in source.headers.items() if k != "WebsiteRedirectLocation"}
+            headers.update(item.extra)
+            copy = Stored(source.body, headers, source.etag, self.clock())
+            self._keep(item.key, copy)
+            out.keys.append(item.key)
+            out.etags[item.key] = copy.etag
+            if copy.version_id:
+                out.version_ids[item.key] = copy.version_id
+        return out
+
+    def _source(self, item: CopyItem) -> Stored | None:
+        if item.source_version is None:
+            return self.objects.get(item.source_key)
+        return next((o for o in self.history.get(item.source_key, ()) if o.version_id == item.source_version), None)
 
     def upload_many(self, uploads: Sequence[Upload], on_done: Progress) -> Batch:
         batch = Batch()
@@ -189,6 +243,9 @@ class MemoryDestination:
                 batch.errors.append((up, err))
                 break  # like a real transfer: nothing new starts after a failure
             batch.etags[up.file.key] = self._store(up.file.key, _body(up), up.file.header_dict)
+            vid = self.version_of(up.file.key)
+            if vid:
+                batch.version_ids[up.file.key] = vid
             batch.done.append(up)
             on_done(up)
         return batch
@@ -202,8 +259,11 @@ class MemoryDestination:
             if err or obj is None:
                 batch.errors.append((up, err or PublishError(f"s3://{self.bucket}/{up.file.key} is gone (NoSuchKey)")))
                 break
-            obj.headers = up.file.header_dict
+            replaced = Stored(obj.body, up.file.header_dict, obj.etag, self.clock())
+            self._keep(up.file.key, replaced)
             batch.etags[up.file.key] = obj.etag
+            if replaced.version_id:
+                batch.version_ids[up.file.key] = replaced.version_id
             batch.done.append(up)
         return batch
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.globs import matches
@@ -260,23 +260,42 @@ def make_plan(
     )
 
 
-def manifest_objects(plan: Plan, written: Mapping[str, str], manifest: Manifest | None) -> dict[str, Entry]:
-    """The manifest's objects after ``plan`` was applied. ``written``: key -> ETag S3 returned."""
+def manifest_objects(
+    plan: Plan,
+    written: Mapping[str, str],
+    manifest: Manifest | None,
+    version_ids: Mapping[str, str] | None = None,
+) -> dict[str, Entry]:
+    """The manifest's objects after ``plan`` was applied. ``written``: key -> ETag S3 returned;
+    ``version_ids``: key -> VersionId S3 returned (bucket versioning on)."""
     old: Mapping[str, Entry] = manifest.objects if manifest else {}
     out: dict[str, Entry] = dict(plan.retained)
+    for rel, kept in plan.retained.items():
+        prev_kept = old.get(rel)
+        if prev_kept is not None and kept.version_id is None and prev_kept.version_id is not None:
+            out[rel] = replace(kept, version_id=prev_kept.version_id, redirect=prev_kept.redirect)
+    vids = version_ids or {}
 
-    def entry(f: LocalFile, etag: str | None) -> Entry:
-        return Entry(md5=f.md5, etag=etag, size=f.upload_size, headers=f.header_fp, body=f.body)
+    def entry(f: LocalFile, etag: str | None, version_id: str | None) -> Entry:
+        return Entry(
+            md5=f.md5,
+            etag=etag,
+            size=f.upload_size,
+            headers=f.header_fp,
+            body=f.body,
+            version_id=version_id,
+            redirect=f.redirect,
+        )
 
     for f in plan.unchanged:
         prev = old.get(f.rel)
         r = plan.remote.get(f.rel)
-        out[f.rel] = entry(f, r.etag if r else (prev.etag if prev else None))
+        out[f.rel] = entry(f, r.etag if r else (prev.etag if prev else None), prev.version_id if prev else None)
     for u in [*plan.uploads, *plan.copies]:
         etag = written.get(u.file.key)
         if etag is None and not any(k == "SSEKMSKeyId" for k, _ in u.file.headers):
             etag = u.file.etag  # what S3 gives a plain upload of these bytes
-        out[u.file.rel] = entry(u.file, etag)
+        out[u.file.rel] = entry(u.file, etag, vids.get(u.file.key))
     return out
 
 

@@ -271,6 +271,17 @@ class Setup:
     cloudfront_distribution_id: str | None = None
     kms_key_arn: str | None = None
     cloudfront_function: str | None = None  # the viewer-request function's name, for `policy --cloudfront-function`
+    rollback: bool = False  # add what `rollback` needs (object versions, the versioning status)
+
+
+def rollback_statements(bucket: str, prefix: str, partition: str = "aws") -> list[Document]:
+    """What `rollback` needs beyond publishing: copy from object versions, read the versioning status."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    objects = f"{bucket_arn}/{prefix}/*" if prefix else f"{bucket_arn}/*"
+    return [
+        {"Sid": "RestoreObjectVersions", "Effect": "Allow", "Action": "s3:GetObjectVersion", "Resource": objects},
+        {"Sid": "ReadVersioningStatus", "Effect": "Allow", "Action": "s3:GetBucketVersioning", "Resource": bucket_arn},
+    ]
 
 
 def policies(setup: Setup) -> Document:
@@ -285,6 +296,8 @@ def policies(setup: Setup) -> Document:
     perms = permission_policy(
         bucket, prefix, partition, Grants(cloudfront_distribution_id, account, kms_key_arn, cloudfront_function)
     )
+    if setup.rollback:
+        perms["Statement"] = [*perms["Statement"], *rollback_statements(bucket, prefix, partition)]
     if oidc is not None and web_identity_role_arn is None:
         out["trust_policy"] = oidc_trust_policy(oidc, account, partition)
         out["permission_policy"] = perms

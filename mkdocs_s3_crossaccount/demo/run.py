@@ -162,10 +162,64 @@ def fetch(url: str) -> tuple[int, str, bytes]:
         return int(resp.status), str(resp.headers.get("Content-Type", "")), resp.read()
 
 
-def run(echo: Echo, *, keep_serving: bool = False, port: int = 0, site: str = "example") -> int:
-    """The demo. Returns the exit code; raises PublishError with a fix on failure."""
+def _build(echo: Echo, config: Path, out: Path, env: dict[str, str]) -> None:
+    """`mkdocs build` of the example (the plugin publishes), its output echoed."""
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    for line in build.stdout.splitlines():
+        echo("  | " + line)
+    if build.returncode != 0:
+        raise PublishError(f"`mkdocs build` failed with exit code {build.returncode} (its output is above).")
+
+
+def publish_versions(echo: Echo, project: Path, work: Path, env: dict[str, str]) -> list[str]:
+    """Publish the versioned example as 1.0 (latest), then 2.0 (latest moves); returns the version names."""
+    if importlib.util.find_spec("material") is None:
+        raise PublishError(
+            "demo --versions builds the example with Material for MkDocs (its version selector), "
+            "which is not installed.",
+            "pip install 'mkdocs-s3-crossaccount[demo]'  (or pip install mkdocs-material)",
+        )
+    names = ["1.0", "2.0"]
+    for version in names:
+        echo(f"Building version {version} (aliases: latest; the root redirects to latest):")
+        _build(
+            echo,
+            project / "mkdocs-versions.yml",
+            work / f"site-{version}",
+            {**env, "DOCS_VERSION": version, "DOCS_COPYRIGHT": f"Example Docs {version}"},
+        )
+    return names
+
+
+def show_versions(echo: Echo, s3: Any, site_url: str) -> None:
+    """What the versioned demo left in the bucket, checked through the front."""
+    listing = s3.get_object(Bucket=BUCKET, Key="versions.json")["Body"].read().decode("utf-8")
+    echo("versions.json (mike's format, read by Material's version selector):")
+    for line in listing.splitlines():
+        echo("  " + line)
+    status, ctype, body = fetch(site_url)
+    if status != 200 or b'"latest/"' not in body:
+        raise PublishError(f"The root did not redirect to latest/: {status} {ctype}.")
+    echo(f"Checked: GET {site_url} -> {status} {ctype}, a redirect to latest/")
+    for folder in ("1.0", "2.0", "latest"):
+        status, ctype, body = fetch(f"{site_url}{folder}/guide/install/")
+        label = "2.0" if b"Example Docs 2.0" in body else "1.0" if b"Example Docs 1.0" in body else "?"
+        echo(f"Checked: GET {site_url}{folder}/guide/install/ -> {status} {ctype} (footer: {label})")
+
+
+def run(echo: Echo, *, keep_serving: bool = False, port: int = 0, site: str = "example", versions: bool = False) -> int:
+    """The demo (``versions``: two versions and latest). Returns the exit code; raises PublishError on failure."""
     if site not in SITES:
         raise PublishError(f"Unknown demo site {site!r}.", f"Pass --site with one of: {', '.join(SITES)}.")
+    if versions and site != "example":
+        raise PublishError("--versions publishes the example site in two versions.", "Leave out --site docs.")
     docs_config = checkout_docs() if site == "docs" else None  # fail before starting anything
     with contextlib.ExitStack() as stack:
         echo("Starting a local S3 + STS server (moto) on 127.0.0.1 ...")
@@ -192,19 +246,12 @@ def run(echo: Echo, *, keep_serving: bool = False, port: int = 0, site: str = "e
         else:
             config, what = copy_demo_site(work / "example-site") / "mkdocs.yml", "the example site"
         report = work / "report.json"
-        echo(f"Building {what} with `mkdocs build`; the plugin publishes it as {ROLE_ARN}:")
-        build = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(work / "site")],
-            env=job_env(moto_url, site_url, report),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            check=False,
-        )
-        for line in build.stdout.splitlines():
-            echo("  | " + line)
-        if build.returncode != 0:
-            raise PublishError(f"`mkdocs build` failed with exit code {build.returncode} (its output is above).")
+        env = job_env(moto_url, site_url, report)
+        if versions:
+            publish_versions(echo, config.parent, work, env)
+        else:
+            echo(f"Building {what} with `mkdocs build`; the plugin publishes it as {ROLE_ARN}:")
+            _build(echo, config, work / "site", env)
 
         data = json.loads(report.read_text(encoding="utf-8"))
         counts = data["counts"]
@@ -214,13 +261,16 @@ def run(echo: Echo, *, keep_serving: bool = False, port: int = 0, site: str = "e
             "with reasons."
         )
 
+        if versions:
+            show_versions(echo, s3, site_url)
+            site_url += "latest/"
         status, ctype, body = fetch(site_url)
         if status != 200 or not ctype.startswith("text/html"):
             raise PublishError(f"The published home page did not come back as HTML: {status} {ctype}.")
         echo(f"Checked: GET {site_url} -> {status} {ctype} ({len(body)} bytes)")
         echo(f"Browse the published site at {site_url}")
         if not keep_serving:
-            flag = " --site docs" if docs_config is not None else ""
+            flag = " --site docs" if docs_config is not None else " --versions" if versions else ""
             echo(f"(exiting; run `mkdocs-s3-crossaccount demo{flag} --keep-serving` to keep it up)")
             return 0
         echo("Serving until Ctrl-C ...")

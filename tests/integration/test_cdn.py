@@ -156,8 +156,10 @@ def test_header_rule_change_copies_in_place_without_resending_bytes(
 
     counts = s3_calls.count()
     print(f"\nheader-rule change on {len(files)} files ({len(html)} pages): S3 requests {dict(counts)}")
-    assert counts == Counter({"ListObjectsV2": 1, "GetObject": 1, "CopyObject": len(html), "PutObject": 1})
-    assert [p["Key"] for n, p in s3_calls.seen if n == "PutObject" and not _is_lock(p)] == [MANIFEST_KEY]
+    # PutObject: the deploy record (for history and rollback), then the manifest
+    assert counts == Counter({"ListObjectsV2": 1, "GetObject": 1, "CopyObject": len(html), "PutObject": 2})
+    puts = [p["Key"] for n, p in s3_calls.seen if n == "PutObject" and not _is_lock(p)]
+    assert puts == ["docs/.mkdocs-s3-crossaccount/deploys/00000002.json", MANIFEST_KEY]
     assert result.uploaded == [] and sorted(result.copied) == [f"docs/{h}" for h in html]
     for rel in html:
         head = docs_bucket.head_object(Bucket=BUCKET, Key=f"docs/{rel}")

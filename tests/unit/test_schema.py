@@ -97,6 +97,7 @@ def test_each_rule_runs_once_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
     assert opts.to_settings().prefix == "docs"
     checked = "bucket prefix duration_seconds checksums max_deletes max_delete_share content_types concurrency transfer"
     checked += " lock_timeout keep cache_control gzip retain_deploys invalidation_max_paths invalidation_timeout"
+    checked += " aliases alias_type history_limit"
     assert sorted(calls) == sorted(checked.split())  # once each; unset optional options have no rule to run
 
 
