@@ -99,10 +99,9 @@ def available() -> bool:
 
 def choose(mode: str) -> str:
     """The transfer path a publish uses: ``crt`` or ``botocore`` (``auto`` resolved)."""
-    if mode == "auto":
-        forced = os.environ.get(TRANSFER_ENV, "").strip().lower()
-        if forced in ("crt", "botocore"):
-            mode = forced
+    forced = os.environ.get(TRANSFER_ENV, "").strip().lower()  # a test/diagnostic override of any mode
+    if forced in ("crt", "botocore"):
+        mode = forced
     if mode == "botocore":
         return "botocore"
     if mode == "crt":

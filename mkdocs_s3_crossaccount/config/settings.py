@@ -149,10 +149,12 @@ class Settings:
         cli=Flag("Parallel transfers (1-64).", scope="publish"),
     )
     transfer: str = option(
-        "How uploads reach the bucket: crt (the AWS Common Runtime's native S3 client, awscrt: about s5cmd's "
-        "speed with a quarter of botocore's CPU), botocore (pure Python), or auto: crt when awscrt is installed "
-        "and the server takes its requests (the first upload tells; else botocore). See the transfer page of the docs.",
-        default="auto",
+        "How uploads reach the bucket: botocore (pure Python, the default), crt (the AWS Common Runtime's native "
+        "S3 client, awscrt: about s5cmd's speed with a quarter of botocore's CPU), or auto: crt when awscrt is "
+        "installed and the server takes its requests (the first upload tells; else botocore). crt does not yet "
+        "count retries in the report nor honour AWS_MAX_ATTEMPTS / AWS_RETRY_MODE (it retries 5 times itself). "
+        "See the transfer page of the docs.",
+        default="botocore",
         rule=r.check_transfer,
         cli=Flag("Upload path: auto (crt if it works), crt (awscrt, native) or botocore.", scope="publish"),
     )

@@ -19,21 +19,24 @@ def outcome(status: int | None, body: bytes | None = None, error: BaseException 
     return out
 
 
-def test_transfer_defaults_to_auto_and_rejects_other_values() -> None:
-    assert Settings(bucket="docs-bucket").transfer == "auto"
+def test_transfer_defaults_to_botocore_and_rejects_other_values() -> None:
+    assert Settings(bucket="docs-bucket").transfer == "botocore"
     with pytest.raises(SettingsError) as info:
         Settings(bucket="docs-bucket", transfer="fast")
     assert info.value.option == "transfer"
     assert "auto, crt, botocore" in str(info.value)
 
 
-def test_the_environment_decides_what_auto_means(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_overrides_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(crt_transfer.TRANSFER_ENV, "botocore")
     assert crt_transfer.choose("auto") == "botocore"
     monkeypatch.setattr(crt_transfer, "available", lambda: True)
     monkeypatch.setenv(crt_transfer.TRANSFER_ENV, "crt")
     assert crt_transfer.choose("auto") == "crt"
-    assert crt_transfer.choose("botocore") == "botocore"  # an explicit choice wins
+    assert crt_transfer.choose("botocore") == "crt"  # the override (tests, diagnosis) wins over the default
+    monkeypatch.delenv(crt_transfer.TRANSFER_ENV)
+    assert crt_transfer.choose("botocore") == "botocore"
+    assert crt_transfer.choose("crt") == "crt"
 
 
 @pytest.mark.parametrize(
