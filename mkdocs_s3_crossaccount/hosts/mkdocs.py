@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-import subprocess
 import sys
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -15,12 +12,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
+from mkdocs_s3_crossaccount.core.history import current_commit
 from mkdocs_s3_crossaccount.hosts.generators import HOST_LOGGERS, generator_version, looks_like_serve_dir
 from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
 
-__all__ = ["S3CrossAccountPlugin", "commit_epoch", "looks_like_serve_dir", "parse_commit_timestamp"]
+__all__ = ["S3CrossAccountPlugin", "looks_like_serve_dir"]
 
 
 class _WarningCounter(logging.Handler):
@@ -30,34 +28,6 @@ class _WarningCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
-
-
-def parse_commit_timestamp(value: str) -> int | None:
-    """GitLab's CI_COMMIT_TIMESTAMP (ISO 8601, e.g. 2026-11-28T20:15:00Z or +01:00) -> epoch."""
-    try:
-        stamp = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
-    return int(stamp.timestamp())
-
-
-def commit_epoch(environ: Mapping[str, str], project_dir: str) -> int | None:
-    """The current commit's time: from CI variables, else `git log -1`, else None."""
-    if environ.get("CI_COMMIT_TIMESTAMP"):
-        return parse_commit_timestamp(environ["CI_COMMIT_TIMESTAMP"])
-    try:
-        out = subprocess.run(
-            ["git", "-C", project_dir or ".", "log", "-1", "--format=%ct"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return int(out) if out.isdigit() else None
 
 
 class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untyped-call]
@@ -76,7 +46,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
         """Pin SOURCE_DATE_EPOCH to the commit time and start counting warnings (for --strict)."""
         host = self.config.host()
         if host.enabled and host.stable_build_date and "SOURCE_DATE_EPOCH" not in os.environ:
-            epoch = commit_epoch(os.environ, os.path.dirname(config.config_file_path or "."))
+            epoch = current_commit(os.environ, os.path.dirname(config.config_file_path or ".") or ".").time
             if epoch is not None:
                 os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
                 log.debug("s3-crossaccount: SOURCE_DATE_EPOCH=%d (commit time) for a reproducible build", epoch)
