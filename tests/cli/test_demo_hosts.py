@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import bucket_objects
+from tests.conftest import EXTERNAL_ID, bucket_objects
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,8 @@ def test_demo_publishes_and_serves_until_ctrl_c(tmp_path: Path) -> None:
     "CI runs this in a venv with `pip install properdocs==1.6.7 properdocs-theme-mkdocs`",
 )
 def test_properdocs_build_publishes_with_our_log_lines(site_copy: Path, docs_bucket: Any) -> None:
-    env = {**os.environ, "DOCS_PUBLISH": "true", "DOCS_PREFIX": "pd"}
+    # as a CI job sets it (an unset `!ENV DOCS_EXTERNAL_ID` in a publishing block is an error)
+    env = {**os.environ, "DOCS_PUBLISH": "true", "DOCS_PREFIX": "pd", "DOCS_EXTERNAL_ID": EXTERNAL_ID}
     proc = subprocess.run(
         [sys.executable, "-m", "properdocs", "build", "-f", str(site_copy / "mkdocs.yml")],
         env=env,
