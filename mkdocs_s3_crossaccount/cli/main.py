@@ -149,7 +149,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         return
     from mkdocs_s3_crossaccount import __version__
 
-    click.echo(f"mkdocs-s3-crossaccount, version {__version__}")
+    echo(f"mkdocs-s3-crossaccount, version {__version__}")
     ctx.exit()
 
 
