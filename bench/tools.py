@@ -6,8 +6,8 @@ to read the number of uploaded objects from its output.
 * ``aws-sync``: ``aws s3 sync``; ``s5cmd``: ``s5cmd sync``. Both get an assumed-role
   session in their environment, made by the harness *before* the clock starts (the
   choice that favours them: their AssumeRole would cost an extra process start).
-* ``seed-cp``: the seed's script (``seed_publish.sh``): ``aws sts assume-role`` then
-  ``aws s3 cp --recursive``, both inside the measured time, as the seed job did.
+* ``script-cp``: the hand-written script (``script_publish.sh``): ``aws sts assume-role`` then
+  ``aws s3 cp --recursive``, both inside the measured time, as such a CI job does.
 """
 
 from __future__ import annotations
@@ -212,13 +212,33 @@ class S5cmdSync(Tool):
         return _count_prefixed(stdout, "cp ")
 
 
+class Floor(Tool):
+    """``floor.py``: the calls an unchanged publish cannot skip, made bare with boto3 (our no-op's yardstick)."""
+
+    def argv(self, site: Path, target: Target) -> list[str]:
+        return [
+            str(self.executable),
+            str(BENCH_DIR / "floor.py"),
+            str(site),
+            "--bucket",
+            target.bucket,
+            "--role-arn",
+            target.role_arn,
+            "--region",
+            target.region,
+        ]
+
+    def uploads(self, stdout: str, stderr: str) -> int | None:
+        return parse_ours_uploads(stdout)
+
+
 class SeedCp(Tool):
-    """``seed_publish.sh``; ``executable`` is the ``aws`` it runs."""
+    """``script_publish.sh``; ``executable`` is the ``aws`` it runs."""
 
     def argv(self, site: Path, target: Target) -> list[str]:
         return [
             "/bin/sh",
-            str(BENCH_DIR / "seed_publish.sh"),
+            str(BENCH_DIR / "script_publish.sh"),
             str(site),
             target.bucket,
             target.role_arn,
@@ -233,7 +253,7 @@ class SeedCp(Tool):
         return _count_prefixed(stdout, "upload: ")
 
 
-ALL_TOOLS = ("ours-crt", "ours-botocore", "aws-sync", "s5cmd", "seed-cp")
+ALL_TOOLS = ("ours-crt", "ours-botocore", "aws-sync", "s5cmd", "script-cp", "floor")
 # ours with each transfer path (``--transfer``); plain "ours" is the default (auto)
 OURS_TRANSFERS = {"ours": None, "ours-crt": "crt", "ours-botocore": "botocore"}
 
@@ -280,14 +300,16 @@ def make_tools(
                 missing.append("s5cmd: not installed")
                 continue
             tools.append(S5cmdSync("s5cmd", "s5cmd sync", s5, needs_session=True))
-        elif name == "seed-cp":
+        elif name == "floor":  # a no-op yardstick: measure it with --scenarios noop (it uploads nothing)
+            tools.append(Floor("floor", "the no-op floor: bench/floor.py (bare boto3)", Path(sys.executable), False))
+        elif name == "script-cp":
             if aws is None:
-                missing.append("seed-cp: aws not installed")
+                missing.append("script-cp: aws not installed")
                 continue
             tools.append(
                 SeedCp(
-                    "seed-cp",
-                    "seed: aws sts assume-role + aws s3 cp --recursive",
+                    "script-cp",
+                    "script: aws sts assume-role + aws s3 cp --recursive",
                     aws,
                     needs_session=False,
                 )

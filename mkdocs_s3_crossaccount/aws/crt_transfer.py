@@ -449,9 +449,20 @@ class CrtTransfer:
             type=S3RequestType.PUT_OBJECT,
             request=request,
             send_filepath=send_filepath,
+            checksum_config=self._checksum_config(),
             on_headers=on_headers,
             on_done=on_done,
         )
+
+    def _checksum_config(self) -> Any:
+        """CRC32 in a header when the botocore client would send one (``checksums`` resolved to
+        when_supported), else none: the same request checksums on both paths."""
+        config = getattr(self.dest.client.meta, "config", None)
+        if getattr(config, "request_checksum_calculation", None) != "when_supported":
+            return None
+        from awscrt.s3 import S3ChecksumAlgorithm, S3ChecksumConfig, S3ChecksumLocation
+
+        return S3ChecksumConfig(algorithm=S3ChecksumAlgorithm.CRC32, location=S3ChecksumLocation.HEADER)
 
     def _translate(self, outcome: _Outcome) -> PublishError:
         return self.dest.translate(_as_botocore(outcome, self.endpoint), outcome.upload, "upload to")

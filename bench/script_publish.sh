@@ -1,9 +1,9 @@
 #!/bin/sh
-# What the project's seed CI job did to publish, redone for the benchmark: assume the
+# The hand-written publish step this tool replaces, redone for the benchmark: assume the
 # docs-publisher role with the AWS CLI, export the session, then upload every file with
 # `aws s3 cp --recursive` (no comparison with the bucket, no deletes).
 # Endpoints come from AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_S3 as for the other tools.
-# Usage: seed_publish.sh SITE_DIR BUCKET ROLE_ARN   (AWS=path/to/aws optional)
+# Usage: script_publish.sh SITE_DIR BUCKET ROLE_ARN   (AWS=path/to/aws optional)
 set -eu
 site=$1
 bucket=$2
