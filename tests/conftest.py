@@ -35,7 +35,7 @@ DEV = Credentials(DEV_KEY, DEV_SECRET)
 
 # The upload path every publish in the suite uses: `pytest --transfer crt|botocore` (or the same
 # environment variable) forces it for the tests and for the CLI/mkdocs processes they start;
-# unset, each publish's `transfer` option decides (botocore by default).
+# unset, each publish's `transfer` option decides (auto by default).
 TRANSFER_ENV = "MKDOCS_S3_CROSSACCOUNT_TRANSFER"
 
 
@@ -55,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"transfer: {os.environ.get(TRANSFER_ENV) or 'as configured (default botocore)'}"
+    return f"transfer: {os.environ.get(TRANSFER_ENV) or 'as configured (default auto)'}"
 
 
 @pytest.fixture(scope="session")

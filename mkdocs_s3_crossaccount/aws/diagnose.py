@@ -58,9 +58,9 @@ def no_credentials(exc: BaseException) -> PublishError:
 
 
 def network(exc: BaseException, what: str) -> PublishError:
-    """A network failure after botocore's retries: what to check, and that nothing was lost."""
+    """A network failure after the retries: what to check, and that nothing was lost."""
     return PublishError(
-        f"Network failure while {what}, after botocore's retries: {type(exc).__name__}: {exc}",
+        f"Network failure while {what}, after the retries: {type(exc).__name__}: {exc}",
         "Check the runner's network access to AWS (proxy, VPC endpoint, endpoint_url / AWS_ENDPOINT_URL_*). "
         "Objects already in the bucket were left as they were; rerun the job to finish.",
     )

@@ -149,12 +149,12 @@ class Settings:
         cli=Flag("Parallel transfers (1-64).", scope="publish"),
     )
     transfer: str = option(
-        "How uploads reach the bucket: botocore (pure Python, the default), crt (the AWS Common Runtime's native "
-        "S3 client, awscrt: about s5cmd's speed with a quarter of botocore's CPU), or auto: crt when awscrt is "
-        "installed and the server takes its requests (the first upload tells; else botocore). crt does not yet "
-        "count retries in the report nor honour AWS_MAX_ATTEMPTS / AWS_RETRY_MODE (it retries 5 times itself). "
+        "How uploads reach the bucket: auto (the default): crt when awscrt is installed and the server takes its "
+        "requests (the first upload tells: a proxy, a private CA or a server the runtime cannot talk to falls back "
+        "to botocore, saying why); crt (the AWS Common Runtime's native S3 client, awscrt: about s5cmd's speed with "
+        "a quarter of botocore's CPU); botocore (pure Python). Both count retries and honour AWS_MAX_ATTEMPTS. "
         "See the transfer page of the docs.",
-        default="botocore",
+        default="auto",
         rule=r.check_transfer,
         cli=Flag("Upload path: auto (crt if it works), crt (awscrt, native) or botocore.", scope="publish"),
     )
