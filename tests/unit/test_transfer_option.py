@@ -19,8 +19,8 @@ def outcome(status: int | None, body: bytes | None = None, error: BaseException 
     return out
 
 
-def test_transfer_defaults_to_botocore_and_rejects_other_values() -> None:
-    assert Settings(bucket="docs-bucket").transfer == "botocore"
+def test_transfer_defaults_to_auto_and_rejects_other_values() -> None:
+    assert Settings(bucket="docs-bucket").transfer == "auto"
     with pytest.raises(SettingsError) as info:
         Settings(bucket="docs-bucket", transfer="fast")
     assert info.value.option == "transfer"
