@@ -34,6 +34,8 @@ from mkdocs_s3_crossaccount.core.inventory import etag_of_bytes, gzipped_body
 from mkdocs_s3_crossaccount.core.keys import from_key, list_prefix, to_key
 from mkdocs_s3_crossaccount.core.model import RemoteObject
 
+_INSTANCES = itertools.count(1)
+
 if TYPE_CHECKING:
     from mkdocs_s3_crossaccount.core.plan import Upload
 
@@ -72,13 +74,13 @@ class MemoryDestination:
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (operation, key), in order
     uploads: list[PendingUpload] = field(default_factory=list)  # incomplete multipart uploads
-    server: str = ""  # default: unique to this instance ("memory:<id>")
+    server: str = ""  # default: unique to this instance ("memory:<n>", never reused in a process)
     _faults: dict[tuple[str, str], list[PublishError]] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)  # conditional writes are atomic
 
     def __post_init__(self) -> None:
-        if not self.server:
-            self.server = f"memory:{id(self)}"
+        if not self.server:  # not id(self): a freed instance's id comes back, and with it its probe result
+            self.server = f"memory:{next(_INSTANCES)}"
 
     # --- test controls -----------------------------------------------------------------
 
