@@ -67,6 +67,9 @@ the peers keep no state. After every run the bucket is listed and compared with 
 site: keys, sizes and MD5 vs. ETag (`bench/smoke_check.py`, ignoring our manifest);
 a mismatch fails the run.
 
+**Our package** is byte-compiled before the first run (`compileall`, as `pip install` of a
+wheel does), so no measured start compiles it from source.
+
 **Measurements.** Each value is the median of the runs, with min-max. Wall time from
 spawn to exit of the tool's process. CPU is user+system time of the process tree
 (`wait4`); server CPU is that of rclone (with its auth-proxy runs) during the run.

@@ -501,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     for msg in missing:
         log(msg)
     ours = next((t for t in tool_list if tools.is_ours(t.name)), None)
+    if ours is not None:
+        tools.byte_compile_ours(ours.executable)
     shown = ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]
     results = Results(
         command=shlex.join(shown),

@@ -16,6 +16,7 @@ import importlib.metadata
 import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,22 @@ def find_executable(name: str) -> Path | None:
     search = os.pathsep.join([str(bin_dir()), os.environ.get("PATH", "")])
     found = shutil.which(name, path=search)
     return Path(found) if found else None
+
+
+def byte_compile_ours(executable: Path) -> None:
+    """Compile our package's modules as ``pip install`` of a wheel does, also for an editable install
+    under PYTHONDONTWRITEBYTECODE (else every measured start would compile them from source)."""
+    python = executable.with_name("python")
+    if not python.exists():
+        return
+    where = subprocess.run(
+        [str(python), "-c", "import os, mkdocs_s3_crossaccount as m; print(os.path.dirname(m.__file__))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if where:
+        subprocess.run([str(python), "-m", "compileall", "-q", where], check=False, capture_output=True)
 
 
 def s5cmd_binary() -> Path | None:
