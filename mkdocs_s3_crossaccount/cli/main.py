@@ -7,6 +7,7 @@ something would change.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -394,6 +395,27 @@ def policy_cmd(
                     "Set cloudfront_distribution_id in the plugin block.",
                 )
             )
+        setup = policies.Setup(
+            bucket=settings.bucket,
+            prefix=settings.prefix,
+            role_arn=settings.role_arn,
+            external_id=bool(settings.external_id),
+            web_identity_role_arn=settings.web_identity_role_arn,
+            cloudfront_distribution_id=settings.cloudfront_distribution_id,
+            kms_key_arn=settings.kms_key_arn,
+            cloudfront_function=(
+                cf_function_name(settings.cloudfront_distribution_id)
+                if cloudfront_function and settings.cloudfront_distribution_id
+                else None
+            ),
+            rollback=with_rollback,
+        )
+        if only == "permissions":  # the role's permissions need neither the GitLab project nor the principal
+            try:
+                echo(json.dumps(policies.role_permissions(setup), indent=2))
+            except ValueError as exc:
+                raise UsageProblem(PublishError(str(exc))) from None
+            return 0
         oidc = None
         if gitlab.project or settings.uses_web_identity:
             if not gitlab.project:
@@ -414,25 +436,7 @@ def policy_cmd(
         try:
             if who is not None:
                 who = policies.principal_from_identity(who)
-            docs = policies.policies(
-                policies.Setup(
-                    bucket=settings.bucket,
-                    prefix=settings.prefix,
-                    role_arn=settings.role_arn,
-                    principal=who,
-                    external_id=bool(settings.external_id),
-                    oidc=oidc,
-                    web_identity_role_arn=settings.web_identity_role_arn,
-                    cloudfront_distribution_id=settings.cloudfront_distribution_id,
-                    kms_key_arn=settings.kms_key_arn,
-                    cloudfront_function=(
-                        cf_function_name(settings.cloudfront_distribution_id)
-                        if cloudfront_function and settings.cloudfront_distribution_id
-                        else None
-                    ),
-                    rollback=with_rollback,
-                )
-            )
+            docs = policies.policies(dataclasses.replace(setup, principal=who, oidc=oidc))
         except ValueError as exc:
             raise UsageProblem(PublishError(str(exc))) from None
         if only:
