@@ -168,6 +168,14 @@ def test_plan_json_is_the_only_stdout(run_cli: Run, project: Path, docs_bucket: 
     assert doc["counts"]["deletes"] == 1 and doc["counts"]["uploads"] == 0
     assert doc["counts"]["unchanged"] == len(SITE) - 1
 
+    res = run_cli("remove", "--prefix", "docs", "-q", cwd=project)  # quiet remove: just its one result line
+    assert res.code == 0, res.text
+    assert res.out.splitlines() == [
+        f"Dry run: would delete {len(SITE) + 2} objects under s3://{BUCKET}/docs/; nothing was changed. "
+        "Add --yes to delete."
+    ]
+    assert "INFO" not in res.err
+
 
 def test_a_refused_plan_says_what_was_refused_and_counts_no_deletes(
     run_cli: Run, project: Path, docs_bucket: Any
