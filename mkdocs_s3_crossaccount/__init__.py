@@ -12,6 +12,7 @@ from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core.errors import PublishError, SettingsError
 
 if TYPE_CHECKING:
+    __version__: str
     from mkdocs_s3_crossaccount.core.report import PublishResult
     from mkdocs_s3_crossaccount.engine import publish
 
@@ -26,11 +27,13 @@ def _version() -> str:
         return "0.0.0"
 
 
-__version__ = _version()
 __all__ = ["PublishError", "PublishResult", "Settings", "SettingsError", "__version__", "publish"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata and the lookup cost ~50 ms: only when asked
+        globals()["__version__"] = found = _version()
+        return found
     if name == "publish":
         from mkdocs_s3_crossaccount.engine import publish
 

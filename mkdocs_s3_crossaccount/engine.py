@@ -82,10 +82,36 @@ class Run:
     refreshes: Sequence[object] = ()  # role credentials fetched so far (1 + refreshes), live
     started: float = field(default_factory=time.monotonic)
     commit: Commit | None = None  # what is published (for the out-of-order guard and the deploy record)
+    waited: Callable[[], float] = field(default=lambda: 0.0)  # seconds spent waiting for the build
+
+    @property
+    def seconds(self) -> float:
+        """How long the publish has taken so far, without the wait for the build."""
+        return time.monotonic() - self.started - self.waited()
+
+
+class SiteBuiltLater:
+    """A site folder that is still being built: ``publish`` connects, takes the lock and lists the
+    bucket, and only then calls ``built()``, which returns once the site is complete (or raises to
+    stop the publish before anything is written). The MkDocs host starts a publish this way while
+    the build runs (``hosts/early.py``). The time spent waiting is not counted as the publish's."""
+
+    def __init__(self, path: str, built: Callable[[], None]) -> None:
+        self.path = path
+        self._built = built
+        self.waited = 0.0
+
+    def wait(self) -> None:
+        """Block until the site is built (raises if the build will not be published)."""
+        began = time.monotonic()
+        try:
+            self._built()
+        finally:
+            self.waited = time.monotonic() - began
 
 
 def publish(
-    site_dir: str | os.PathLike[str],
+    site_dir: str | os.PathLike[str] | SiteBuiltLater,
     settings: Settings,
     *,
     clock: Clock = _utcnow,
@@ -101,9 +127,10 @@ def publish(
     """
     started = time.monotonic()
     _limit_malloc_arenas()
-    site = os.fspath(site_dir)
+    later = site_dir if isinstance(site_dir, SiteBuiltLater) else None
+    site = site_dir.path if isinstance(site_dir, SiteBuiltLater) else os.fspath(site_dir)
     # SIGTERM unwinds like Ctrl-C; the site is hashed while the role is assumed and the bucket listed
-    with sigterm_unwinds(), _scanning(site, keyed_settings(settings)) as local:
+    with sigterm_unwinds(), _scanning(site, keyed_settings(settings), later) as local:
         ctx = connect(settings, clock=clock)
         dest = s3_destination(ctx, settings)
         for warning in origin_warnings(ctx, settings):  # once per publish, and only with a distribution
@@ -119,6 +146,7 @@ def publish(
             ctx.refreshes,
             started,
             current_commit(os.environ),
+            (lambda: later.waited) if later is not None else _no_wait,
         )
         try:
             cdn = cloudfront_cdn(ctx, settings, sleep)
@@ -127,6 +155,10 @@ def publish(
             return publish_to(dest, local, run, cdn)
         finally:
             dest.close()
+
+
+def _no_wait() -> float:
+    return 0.0
 
 
 def publish_to(dest: Destination, local: Callable[[], list[LocalFile]], run: Run, cdn: Cdn | None) -> PublishResult:
@@ -334,15 +366,26 @@ def inventory(site: str, settings: Settings) -> list[LocalFile]:
 
 
 @contextmanager
-def _scanning(site: str, settings: Settings) -> Iterator[Callable[[], list[LocalFile]]]:
-    """The local inventory, computed in the background; yields the call that waits for it."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3xa-scan") as pool:
-        future = pool.submit(inventory, site, settings)
-        try:
-            yield future.result
-        except BaseException:
-            future.cancel()
-            raise
+def _scanning(
+    site: str, settings: Settings, later: SiteBuiltLater | None = None
+) -> Iterator[Callable[[], list[LocalFile]]]:
+    """The local inventory, computed in the background (once ``later`` says the site is built);
+    yields the call that waits for it."""
+
+    def scan_when_built() -> list[LocalFile]:
+        if later is not None:
+            later.wait()
+        return inventory(site, settings)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3xa-scan")
+    future = pool.submit(scan_when_built)
+    try:
+        yield future.result
+    except BaseException:
+        future.cancel()
+        pool.shutdown(wait=later is None)  # a scan still waiting for the build is not waited for
+        raise
+    pool.shutdown(wait=True)
 
 
 def s3_destination(ctx: AwsContext, settings: Settings) -> S3Destination:
@@ -432,7 +475,7 @@ def dry_run(result: PublishResult, plan: Plan, run: Run, cdn: Cdn | None) -> Pub
         log.info("%s", line)
     for path in result.invalidation_paths:
         log.info("(dryrun) invalidate: %s on %s", path, cdn.name if cdn else "the CDN")
-    result.seconds = time.monotonic() - run.started
+    result.seconds = run.seconds
     log.info("%s", result.summary(), extra=SUMMARY)
     write_reports(result, run.settings.report_file, run.settings.dotenv_file)
     return result
@@ -526,7 +569,7 @@ def save_deploy_record(dest: Destination, number: int, body: bytes, run: Run) ->
 def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResult:
     """Summary and reports; then the follow-up failure, if any, is raised."""
     result.followup_error = outcome.failure
-    result.seconds = time.monotonic() - run.started
+    result.seconds = run.seconds
     result.role_sessions = len(run.refreshes)
     log.info("%s", result.summary(), extra=SUMMARY)
     write_reports(result, run.settings.report_file, run.settings.dotenv_file)

@@ -26,9 +26,12 @@ the fallback instead, and the reason is logged.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import queue
+import random
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +85,27 @@ _CRT_SERVER_ERRORS = {
     "AWS_ERROR_S3_INTERNAL_ERROR": ("InternalError", 500, "We encountered an internal error. Please try again."),
     "AWS_ERROR_S3_SLOW_DOWN": ("SlowDown", 503, "Please reduce your request rate."),
 }
-RETRIES = 5  # same budget as botocore's standard mode (max_attempts 5 there counts the first try)
+RETRIES = 5  # the CRT's own retries, only with an awscrt too old to hand retries to us (no S3RetryMode)
+# What is retried (our retry loop, the same classes as botocore's standard mode): HTTP statuses and
+# S3 error codes of throttling and transient faults; a request that got no answer (status None) too.
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_RETRY_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "BandwidthLimitExceeded",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "InternalError",
+    }
+)
+MAX_BACKOFF = 20.0  # seconds, botocore's cap
 _PROBE_REL = ".mkdocs-s3-crossaccount/endpoint-probe"  # presigned only, never sent
 
 
@@ -187,6 +210,9 @@ class CrtTransfer:
         self._switched = False
         self._client: Any = None
         self._endpoint: Endpoint | None = None
+        self._own_retries = False  # set when the native client is made: retries are ours (counted)
+        self.max_attempts = dest.max_attempts  # AWS_MAX_ATTEMPTS / the profile's / our default, as botocore
+        self.sleep = time.sleep
 
     @property
     def endpoint(self) -> Endpoint:
@@ -199,6 +225,7 @@ class CrtTransfer:
         """The CRT S3 client, made on first use."""
         if self._client is not None:
             return self._client
+        import awscrt.s3
         from awscrt.auth import AwsCredentials, AwsCredentialsProvider
         from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup
         from awscrt.s3 import S3Client, S3RequestTlsMode, S3RetryConfig, create_default_s3_signing_config
@@ -215,6 +242,12 @@ class CrtTransfer:
         bootstrap = ClientBootstrap(elg, DefaultHostResolver(elg))
         tls = S3RequestTlsMode.ENABLED if self.endpoint.scheme == "https" else S3RequestTlsMode.DISABLED
         make_client: Any = S3Client  # the installed stubs may predate connect_timeout_ms
+        retry_mode: Any = getattr(awscrt.s3, "S3RetryMode", None)
+        if retry_mode is not None:  # we retry, so that retries are counted and max_attempts is honoured
+            retry_config: Any = S3RetryConfig(retry_mode=retry_mode.NONE)
+            self._own_retries = True
+        else:
+            retry_config = S3RetryConfig(max_retries=RETRIES)
         self._client = make_client(
             bootstrap=bootstrap,
             region=self._region,
@@ -223,7 +256,7 @@ class CrtTransfer:
             part_size=MULTIPART_CHUNKSIZE,
             multipart_upload_threshold=MULTIPART_THRESHOLD,
             max_active_connections_override=self.concurrency,
-            retry_config=S3RetryConfig(max_retries=RETRIES),
+            retry_config=retry_config,
             connect_timeout_ms=10_000,
         )
         return self._client
@@ -283,48 +316,78 @@ class CrtTransfer:
         )
 
     def _run(self, uploads: Sequence[Upload], on_done: Progress, batch: Batch, *, probing: bool) -> _Outcome | None:
-        """Send ``uploads``; a bounded number in flight. With ``probing``, an incompatible
-        failure is returned (not recorded) so the caller can switch paths."""
+        """Send ``uploads``; a bounded number in flight, throttled and transient failures retried
+        (counted in ``batch.retries``) after a backoff, up to ``max_attempts`` in all. With
+        ``probing``, an incompatible failure is returned (not recorded) so the caller can switch paths."""
         finished: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         in_flight = 0
         limit = 2 * self.concurrency
         failed = False
         pending = iter(uploads)
+        attempts: dict[str, int] = {}
+        waiting: list[tuple[float, int, Upload]] = []  # (when, tie-break, upload): retries due later
 
         def settle(outcome: _Outcome) -> _Outcome | None:
             nonlocal failed
             outcome.request = None  # release the finished request (its native buffers) now
+            up = outcome.upload
             if outcome.error is None and outcome.status is not None and 200 <= outcome.status < 300:
-                batch.done.append(outcome.upload)
+                batch.done.append(up)
                 if outcome.etag:
-                    batch.etags[outcome.upload.file.key] = outcome.etag
+                    batch.etags[up.file.key] = outcome.etag
                 if outcome.version_id:
-                    batch.version_ids[outcome.upload.file.key] = outcome.version_id
-                on_done(outcome.upload)
+                    batch.version_ids[up.file.key] = outcome.version_id
+                on_done(up)
                 return None
             if probing and _incompatible(outcome):
                 return outcome
+            tried = attempts.get(up.file.key, 1)
+            if self._own_retries and _retryable(outcome) and tried < self.max_attempts:
+                attempts[up.file.key] = tried + 1
+                batch.retries += 1
+                heapq.heappush(waiting, (time.monotonic() + backoff(tried), len(attempts) + batch.retries, up))
+                return None
             failed = True
-            batch.errors.append((outcome.upload, self._translate(outcome)))
+            waiting.clear()  # the batch has failed: what waits for a retry is not sent again
+            batch.errors.append((up, self._translate(outcome)))
             return None
 
+        def start(up: Upload) -> bool:
+            nonlocal failed, in_flight
+            try:
+                self._start(up, finished)
+            except Exception as exc:  # a local failure (unreadable gzip source, bad header)
+                failed = True
+                waiting.clear()
+                batch.errors.append((up, self.dest.translate(exc, up, "upload to")))
+                return False
+            in_flight += 1
+            return True
+
         incompatible: _Outcome | None = None
+        exhausted = False
         while True:
-            while not failed and in_flight < limit:
+            while not failed and waiting and waiting[0][0] <= time.monotonic() and in_flight < limit:
+                start(heapq.heappop(waiting)[2])
+            while not failed and not exhausted and in_flight < limit:
                 up = next(pending, None)
                 if up is None:
+                    exhausted = True
                     break
-                try:
-                    self._start(up, finished)
-                except Exception as exc:  # a local failure (unreadable gzip source, bad header)
-                    failed = True
-                    batch.errors.append((up, self.dest.translate(exc, up, "upload to")))
+                if not start(up):
                     break
-                in_flight += 1
             if in_flight == 0:
-                break
-            got = settle(finished.get())
+                if failed or not waiting:
+                    break
+                self.sleep(max(0.0, waiting[0][0] - time.monotonic()))
+                continue
+            timeout = max(0.0, waiting[0][0] - time.monotonic()) if waiting else None
+            try:
+                got_outcome = finished.get(timeout=timeout)
+            except queue.Empty:
+                continue
             in_flight -= 1
+            got = settle(got_outcome)
             if got is not None:
                 incompatible = got
         return incompatible
@@ -415,6 +478,20 @@ def _error_code(outcome: _Outcome) -> tuple[str, str]:
 
 def _server_error(outcome: _Outcome) -> tuple[str, int, str] | None:
     return _CRT_SERVER_ERRORS.get(str(getattr(outcome.error, "name", "")))
+
+
+def _retryable(outcome: _Outcome) -> bool:
+    """A throttled or transient failure, or no answer at all: worth another attempt."""
+    if _server_error(outcome) is not None or outcome.status is None:
+        return True
+    code, _ = _error_code(outcome)
+    return outcome.status in _RETRY_STATUSES or code in _RETRY_CODES
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number ``attempt`` (1, 2, ...): full jitter up to 2^(attempt-1) s, at most 20 s
+    (botocore's standard mode)."""
+    return random.random() * min(MAX_BACKOFF, 2.0 ** (attempt - 1))
 
 
 def _incompatible(outcome: _Outcome) -> bool:

@@ -71,6 +71,11 @@ class S3Destination:
                 self._retries += again
 
     @property
+    def max_attempts(self) -> int:
+        """Attempts per request in all (the first included): AWS_MAX_ATTEMPTS, the profile's, or our default."""
+        return int(self._ctx.retries.get("total_max_attempts", 1))
+
+    @property
     def retries(self) -> int:
         """Requests repeated so far through this destination's botocore client."""
         with self._retries_mutex:

@@ -12,12 +12,13 @@ import datetime
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import (
@@ -28,7 +29,14 @@ from botocore.credentials import (
     Credentials,
     DeferredRefreshableCredentials,
 )
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    DataNotFoundError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
 from botocore.utils import parse_timestamp
 
 from mkdocs_s3_crossaccount.aws import checksums as checksum_rules
@@ -169,14 +177,27 @@ class _RoleCredentials(DeferredRefreshableCredentials):
         super().__init__(refresh_using=refresh_using, method=method, time_fetcher=clock)
         self._advisory_refresh_timeout = min(15 * 60, duration // 3)
         self._mandatory_refresh_timeout = min(10 * 60, duration // 6)
+        self.assumed: _NoCache | None = None  # the fetcher's cache: it saw who STS says the session is
 
 
 class _NoCache(dict[str, Any]):
     """The fetcher's own cache judges expiry by the wall clock; _RoleCredentials already decides
-    when to refresh, so every refresh it asks for is a real AssumeRole."""
+    when to refresh, so every refresh it asks for is a real AssumeRole.
+
+    It keeps one thing of each reply the fetcher writes to it: the session's ARN
+    (``AssumedRoleUser.Arn``), so the identity needs no GetCallerIdentity round trip.
+    The credentials in the reply are not kept.
+    """
+
+    assumed_arn: str | None = None
 
     def __contains__(self, key: object) -> bool:
         return False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        user = value.get("AssumedRoleUser") if isinstance(value, dict) else None
+        arn = user.get("Arn") if isinstance(user, dict) else None
+        self.assumed_arn = arn if isinstance(arn, str) else None
 
 
 class _FixedProvider(CredentialProvider):
@@ -196,9 +217,63 @@ def _register(creds: Credentials) -> None:
     add_secret(frozen.token)
 
 
+class _Services(Sequence[str]):
+    """The services botocore has models of one type for, answering ``in`` without listing them all.
+
+    botocore checks ``name in loader.list_available_services(type)`` before loading a model, and
+    builds that list by listing every service folder it ships (about 400) for every model type:
+    some 1,400 ``listdir`` calls, a tenth of a second of a no-op publish. Membership here looks
+    in the one service's folder (botocore's own ``determine_latest_version``: the same answer);
+    iterating, for a message or any other caller, lists them all as botocore does.
+    """
+
+    def __init__(self, loader: botocore.loaders.Loader, type_name: str) -> None:
+        self._loader = loader
+        self._type_name = type_name
+        self._everything: list[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            self._loader.determine_latest_version(name, self._type_name)
+        except DataNotFoundError:
+            return False
+        return True
+
+    def _all(self) -> list[str]:
+        if self._everything is None:
+            self._everything = list(botocore.loaders.Loader.list_available_services(self._loader, self._type_name))
+        return self._everything
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+
+class _QuickLoader(botocore.loaders.Loader):
+    """botocore's model loader, with the service check of :class:`_Services`."""
+
+    def list_available_services(self, type_name: str) -> Any:
+        return _Services(self, type_name)
+
+
+def _quick_loader(session: botocore.session.Session) -> _QuickLoader:
+    """The loader botocore would make for ``session`` (AWS_DATA_PATH included), as a _QuickLoader."""
+    data_path = session.get_config_variable("data_path")
+    extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)] if data_path else None
+    return _QuickLoader(extra_search_paths=extra)
+
+
 def _source_session(settings: Settings) -> botocore.session.Session:
     session = botocore.session.Session(profile=settings.profile)
     profiles.check(session, settings.profile)  # a missing profile or source_profile: named, with where it was looked
+    session.register_component("data_loader", _quick_loader(session))
     session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=fast_timestamp)
     return session
 
@@ -319,14 +394,17 @@ def _web_identity_credentials(
     ``track``: count its fetches in ``src.refreshes`` (the role the publish acts as)."""
     source, region, clock = src.session, src.region, src.clock
     refreshes = src.refreshes if track else None
+    cache = _NoCache()
     fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
         client_creator=lambda service, **kw: source.create_client(service, region_name=region, **kw),
         web_identity_token_loader=loader,
         role_arn=role_arn,
         extra_args={"RoleSessionName": session_name, "DurationSeconds": duration},
-        cache=_NoCache(),
+        cache=cache,
     )
-    return _refreshing(fetcher, role_arn, duration, clock, refreshes, "assume-role-with-web-identity")
+    creds = _refreshing(fetcher, role_arn, duration, clock, refreshes, "assume-role-with-web-identity")
+    creds.assumed = cache
+    return creds
 
 
 def _refreshing(
@@ -388,7 +466,7 @@ def _source_caller(session: boto3.Session, region: str) -> Identity:
 
 
 def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
-    """Credentials for the target account, verified with GetCallerIdentity."""
+    """Credentials for the target account, verified to be in it (the AssumeRole reply, else GetCallerIdentity)."""
     add_secret(settings.external_id)
     check_endpoint_variables()
     source = _source_session(settings)
@@ -462,15 +540,32 @@ def connect(settings: Settings, clock: Clock = _utcnow) -> AwsContext:
     def sts_client(service: str, **kwargs: Any) -> Any:
         return source.create_client(service, region_name=region, **kwargs)
 
+    cache = _NoCache()
     fetcher = AssumeRoleCredentialFetcher(
         client_creator=sts_client,
         source_credentials=source_creds,
         role_arn=settings.role_arn,
         extra_args=extra,
-        cache=_NoCache(),
+        cache=cache,
     )
     role_creds = _refreshing(fetcher, settings.role_arn, duration, clock, refreshes)
+    role_creds.assumed = cache
     return _checked_context(role_creds, settings, src, source_boto, caller_hint)
+
+
+def _assumed_identity(role_creds: _RoleCredentials) -> Identity | None:
+    """Who the role session is, from STS's own AssumeRole reply (fetching it now); None: ask GetCallerIdentity.
+
+    The reply names the session (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``), the same
+    ARN GetCallerIdentity would return, so this saves a client and a round trip.
+    """
+    role_creds.get_frozen_credentials()
+    arn = role_creds.assumed.assumed_arn if role_creds.assumed is not None else None
+    parts = arn.split(":", 5) if arn else []
+    if len(parts) < 6 or parts[0] != "arn" or not parts[4].isdigit():
+        return None
+    assert arn is not None
+    return Identity(arn, parts[4])
 
 
 def _checked_context(
@@ -480,7 +575,7 @@ def _checked_context(
     source_boto: boto3.Session | None,
     caller_hint: str | None,
 ) -> AwsContext:
-    """A session on ``role_creds``, verified with GetCallerIdentity to act in the role's account."""
+    """A session on ``role_creds``, verified to act in the role's account (by STS's AssumeRole reply)."""
     assert settings.role_arn is not None
     source, region, refreshes = src.session, src.region, src.refreshes
     target = botocore.session.Session()
@@ -491,7 +586,7 @@ def _checked_context(
     target_boto = boto3.Session(botocore_session=target, region_name=region)
 
     try:
-        identity = _caller(target_boto, region)
+        identity = _assumed_identity(role_creds) or _caller(target_boto, region)
     except (NoCredentialsError, PartialCredentialsError) as exc:
         raise diagnose.no_credentials(exc) from exc
     except (ClientError, KeyError) as exc:

@@ -21,7 +21,6 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from mkdocs_s3_crossaccount import __version__
 from mkdocs_s3_crossaccount.cli.progress import Bar, BarHandler, is_terminal
 from mkdocs_s3_crossaccount.config.reader import load
 from mkdocs_s3_crossaccount.config.schema import Option, cli_options
@@ -177,8 +176,25 @@ def _guarded(func: Callable[[], int]) -> NoReturn:
     sys.exit(code)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version: the installed version, looked up only when asked (it costs an importlib.metadata scan)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from mkdocs_s3_crossaccount import __version__
+
+    echo(f"mkdocs-s3-crossaccount, version {__version__}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mkdocs-s3-crossaccount")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Publish a built MkDocs site to an S3 bucket in another AWS account.
 

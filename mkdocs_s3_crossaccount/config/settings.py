@@ -443,6 +443,13 @@ class HostOptions:
         build-date stamps don't change every page's bytes between rebuilds of one commit.""",
         default=True,
     )
+    prepare_during_build: bool = option(
+        """When a build will publish, start the publish in a second process as the build starts: it assumes the
+        role, takes the lock and lists the bucket on another core while MkDocs renders, then publishes the built
+        site. Nothing of it shows before the build is done; a failed or unpublished build leaves nothing (the lock
+        is released). false: everything runs inside the MkDocs process after the build.""",
+        default=True,
+    )
 
     def __post_init__(self) -> None:
         validate_fields(self)

@@ -13,6 +13,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.history import current_commit
+from mkdocs_s3_crossaccount.hosts.early import TERMINATED_EXIT, EarlyPublish, EarlyTerminated, Request
 from mkdocs_s3_crossaccount.hosts.generators import HOST_LOGGERS, generator_version, looks_like_serve_dir
 from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
@@ -36,6 +37,7 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
     def __init__(self) -> None:
         self.command: str | None = None
         self._counter: _WarningCounter | None = None
+        self._early: EarlyPublish | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         """Remember the command (build, gh-deploy, serve): serve never publishes."""
@@ -54,15 +56,38 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
         self._counter = _WarningCounter()
         for name in HOST_LOGGERS:
             logging.getLogger(name).addHandler(self._counter)
+        self._abort_early()
+        if host.prepare_during_build and self.skip_reason(config) is None:
+            self._early = self._start_early(config)
         return config
 
+    def _start_early(self, config: MkDocsConfig) -> EarlyPublish | None:
+        """The publish, started in a second process while the build runs (None: publish after the build here)."""
+        try:
+            settings = self.config.to_settings()
+        except PublishError:
+            return None  # the same error is raised after the build, where it always was
+        request = Request(settings, config.site_dir, generator_version(), log.getEffectiveLevel())
+        try:
+            return EarlyPublish.start(request)
+        except OSError as exc:
+            log.debug("s3-crossaccount: publishing after the build (no second process: %s)", exc)
+            return None
+
+    def _abort_early(self) -> None:
+        if self._early is not None:
+            early, self._early = self._early, None
+            early.abort()
+
     def on_build_error(self, *, error: Exception) -> None:
-        """Stop counting warnings."""
+        """Stop counting warnings; a publish prepared during the build stops (releasing its lock)."""
         self._detach()
+        self._abort_early()
 
     def on_shutdown(self) -> None:
-        """Stop counting warnings."""
+        """Stop counting warnings; stop a prepared publish that was never told to go."""
         self._detach()
+        self._abort_early()
 
     def _detach(self) -> None:
         if self._counter is not None:
@@ -91,9 +116,20 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
         self._detach()
         reason = self.skip_reason(config)
         if reason:
+            self._abort_early()
             # a warning for the strict case, so the reader sees why nothing was published
             level = logging.WARNING if reason.startswith("--strict") else logging.INFO
             log.log(level, "s3-crossaccount: not publishing: %s", reason)
+            return
+        if self._early is not None:
+            early, self._early = self._early, None
+            try:
+                early.finish()
+            except EarlyTerminated:
+                log.error("s3-crossaccount: terminated (SIGTERM): the publish stopped and released its lock")
+                raise SystemExit(TERMINATED_EXIT) from None
+            except PublishError as exc:
+                raise PluginError(f"s3-crossaccount: {exc}") from None
             return
         try:
             from mkdocs_s3_crossaccount.engine import Terminated, publish  # boto3 only in builds that publish
@@ -109,4 +145,5 @@ class S3CrossAccountPlugin(BasePlugin[PluginOptions]):  # type: ignore[no-untype
     def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - loggers don't pickle
         state = dict(self.__dict__)
         state["_counter"] = None
+        state["_early"] = None
         return state

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from mkdocs_s3_crossaccount import PublishError, Settings, publish
-from mkdocs_s3_crossaccount import engine as publish_module
 from tests.conftest import (
     BUCKET,
     DEV_KEY,
@@ -27,7 +26,7 @@ from tests.conftest import (
     make_site,
     site_keys,
 )
-from tests.support.faultproxy import Delay, FaultProxy, Match, slow_down
+from tests.support.faultproxy import Act, Delay, FaultProxy, Match, slow_down
 
 pytestmark = pytest.mark.integration
 
@@ -56,8 +55,8 @@ def test_incomplete_uploads_of_a_killed_publish_are_aborted_by_the_next(
     assert _uploads(docs_bucket) == {"docs/v2/big.bin", "docs-old/big.bin"}
 
 
-def test_a_file_rewritten_while_botocore_sends_it_is_failed_not_recorded(
-    tmp_path: Path, accounts: Accounts, docs_bucket: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_file_rewritten_while_it_uploads_is_failed_not_recorded(
+    tmp_path: Path, accounts: Accounts, docs_bucket: Any
 ) -> None:
     site = make_site(tmp_path / "site", {"index.html": b"home", "page.html": b"page v1", "gone.html": b"x"})
     publish(site, settings())
@@ -65,24 +64,17 @@ def test_a_file_rewritten_while_botocore_sends_it_is_failed_not_recorded(
     manifest = docs_bucket.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read()
     (site / "page.html").write_bytes(b"page v2")
     (site / "gone.html").unlink()
-    real = publish_module.s3_client
 
-    def rewriting(ctx: Any, s: Settings) -> Any:
-        client = real(ctx, s)
+    def rewrite() -> None:  # the PUT is on the wire (either transfer path): the build writes again
+        (site / "page.html").write_bytes(b"page v3, written while v2 was uploading")
 
-        def rewrite(params: dict[str, Any], **kwargs: Any) -> None:
-            if params.get("Key") == "docs/page.html":  # the bytes are on their way: the build writes again
-                (site / "page.html").write_bytes(b"page v3, written while v2 was uploading")
-
-        client.meta.events.register("before-parameter-build.s3.PutObject", rewrite)
-        return client
-
-    monkeypatch.setattr(publish_module, "s3_client", rewriting)
-    with pytest.raises(PublishError, match=r"page\.html changed while it was being published"):
-        publish(site, settings(max_delete_share=1))
+    with FaultProxy(accounts.url) as proxy:
+        rule = proxy.add_fault(Act(rewrite), Match(method="PUT", path=rf"^/{BUCKET}/docs/page\.html$"), first=1)
+        with pytest.raises(PublishError, match=r"page\.html changed while it was being published"):
+            publish(site, settings(max_delete_share=1, endpoint_url=proxy.url))
+        assert rule.injected == 1
     assert "docs/gone.html" in bucket_objects(docs_bucket)  # nothing deleted
     assert docs_bucket.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read() == manifest
-    monkeypatch.setattr(publish_module, "s3_client", real)
     again = publish(site, settings(max_delete_share=1))  # the rerun fixes it
     assert [k for k, _, _ in again.uploaded] == ["docs/page.html"]
     body = docs_bucket.get_object(Bucket=BUCKET, Key="docs/page.html")["Body"].read()

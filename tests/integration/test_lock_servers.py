@@ -26,6 +26,7 @@ from mkdocs_s3_crossaccount.core import lock
 from mkdocs_s3_crossaccount.core.destination import ConditionFailed
 from mkdocs_s3_crossaccount.core.lock import LOCK_NAME
 from tests.conftest import BUCKET, DOCS_ACCOUNT, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects, make_site
+from tests.support.faultproxy import Act, FaultProxy, Match
 
 pytestmark = pytest.mark.integration
 
@@ -94,21 +95,15 @@ def test_a_publish_whose_lock_is_taken_mid_publish_deletes_nothing(
     (site / "old.html").unlink()
     (site / "index.html").write_bytes(b"new home")
     other = accounts.docs_client("s3")
-    real = publish_module.s3_client
 
-    def taken_during_uploads(ctx: Any, s: Settings) -> Any:
-        client = real(ctx, s)
+    def take_over() -> None:  # another publisher takes the lock while this one uploads (either transfer path)
+        other.put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=b'{"identity": "the other publisher"}')
 
-        def take_over(params: dict[str, Any], **kwargs: Any) -> None:
-            if params.get("Key") == "docs/index.html":  # another publisher takes the lock as this one uploads
-                other.put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=b'{"identity": "the other publisher"}')
-
-        client.meta.events.register("before-parameter-build.s3.PutObject", take_over)
-        return client
-
-    monkeypatch.setattr(publish_module, "s3_client", taken_during_uploads)
-    with pytest.raises(PublishError) as err:
-        publish(site, settings(max_delete_share=1))
+    with FaultProxy(accounts.url) as proxy:
+        rule = proxy.add_fault(Act(take_over), Match(method="PUT", path=rf"^/{BUCKET}/docs/index\.html$"), first=1)
+        with pytest.raises(PublishError) as err:
+            publish(site, settings(max_delete_share=1, endpoint_url=proxy.url))
+        assert rule.injected == 1
     assert "taken over by another publisher" in str(err.value) and "Stopped before deleting anything" in str(err.value)
     objects = bucket_objects(docs_bucket)
     assert "docs/old.html" in objects  # not deleted

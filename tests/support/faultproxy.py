@@ -60,7 +60,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Literal
@@ -210,7 +210,19 @@ class StopServer:
         return "stop"
 
 
-Fault = ErrorResponse | ResetConnection | Delay | StopServer
+@dataclass(frozen=True)
+class Act:
+    """Run ``action`` when the request's headers have arrived, then forward it unchanged: something
+    happening elsewhere while a request is on the wire, whatever client sends it."""
+
+    action: Callable[[], None]
+
+    @property
+    def label(self) -> str:
+        return "act"
+
+
+Fault = ErrorResponse | ResetConnection | Delay | StopServer | Act
 
 
 class Rule:
@@ -571,6 +583,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._abort()
         if isinstance(fault, ResetConnection) and fault.when == "before_body":
             self._abort()
+        if isinstance(fault, Act):
+            fault.action()
         if isinstance(fault, Delay) and not fault.after_upstream:
             proxy._sleep(fault.seconds)
             if proxy._closing.is_set():
