@@ -63,6 +63,9 @@ from mkdocs_s3_crossaccount.core.versions_store import (
 )
 
 log = logging.getLogger("mkdocs.plugins.s3_crossaccount")
+SUMMARY = {"s3xa_summary": True}
+"""``extra`` of the summary's log record: a quiet host keeps that one info line (``core.apply.observing``
+is the host's other seam: progress)."""
 
 
 @dataclass(frozen=True)
@@ -473,7 +476,7 @@ def dry_run(result: PublishResult, plan: Plan, run: Run, cdn: Cdn | None) -> Pub
     for path in result.invalidation_paths:
         log.info("(dryrun) invalidate: %s on %s", path, cdn.name if cdn else "the CDN")
     result.seconds = run.seconds
-    log.info("%s", result.summary())
+    log.info("%s", result.summary(), extra=SUMMARY)
     write_reports(result, run.settings.report_file, run.settings.dotenv_file)
     return result
 
@@ -568,7 +571,7 @@ def finish(result: PublishResult, run: Run, outcome: CdnOutcome) -> PublishResul
     result.followup_error = outcome.failure
     result.seconds = run.seconds
     result.role_sessions = len(run.refreshes)
-    log.info("%s", result.summary())
+    log.info("%s", result.summary(), extra=SUMMARY)
     write_reports(result, run.settings.report_file, run.settings.dotenv_file)
     if outcome.failure is not None:
         raise outcome.failure

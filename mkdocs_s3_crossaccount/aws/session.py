@@ -40,7 +40,7 @@ from botocore.exceptions import (
 from botocore.utils import parse_timestamp
 
 from mkdocs_s3_crossaccount.aws import checksums as checksum_rules
-from mkdocs_s3_crossaccount.aws import diagnose
+from mkdocs_s3_crossaccount.aws import diagnose, profiles
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.redact import add_secret
@@ -271,16 +271,9 @@ def _quick_loader(session: botocore.session.Session) -> _QuickLoader:
 
 
 def _source_session(settings: Settings) -> botocore.session.Session:
-    try:
-        session = botocore.session.Session(profile=settings.profile)
-        session.get_scoped_config()  # raises ProfileNotFound early
-        session.register_component("data_loader", _quick_loader(session))
-    except ProfileNotFound as exc:
-        raise PublishError(
-            f"AWS profile {settings.profile!r} was not found.",
-            "Check `profile:` (or AWS_PROFILE) against ~/.aws/config; in CI leave `profile` unset and use "
-            "environment variables.",
-        ) from exc
+    session = botocore.session.Session(profile=settings.profile)
+    profiles.check(session, settings.profile)  # a missing profile or source_profile: named, with where it was looked
+    session.register_component("data_loader", _quick_loader(session))
     session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=fast_timestamp)
     return session
 

@@ -7,9 +7,11 @@ something would change.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
+import os
 import sys
 import typing
 from collections.abc import Callable
@@ -19,12 +21,15 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from mkdocs_s3_crossaccount.cli.progress import Bar, BarHandler, is_terminal
 from mkdocs_s3_crossaccount.config.reader import load
 from mkdocs_s3_crossaccount.config.schema import Option, cli_options
 from mkdocs_s3_crossaccount.config.settings import Settings
 from mkdocs_s3_crossaccount.core import policy as policies
+from mkdocs_s3_crossaccount.core.apply import observing
 from mkdocs_s3_crossaccount.core.errors import PublishError
 from mkdocs_s3_crossaccount.core.redact import redact
+from mkdocs_s3_crossaccount.core.report import plan_data
 from mkdocs_s3_crossaccount.hosts.generators import generator_version
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,9 +49,16 @@ class UsageProblem(Exception):
         super().__init__(str(err))
 
 
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _quiet_filter(record: logging.LogRecord) -> bool:
+    """-q: warnings, errors and the final summary line (the engine marks it) pass."""
+    return record.levelno >= logging.WARNING or bool(getattr(record, "s3xa_summary", False))
+
+
+def _setup_logging(verbose: bool, quiet: bool = False, bar: Bar | None = None) -> None:
+    handler = BarHandler(sys.stderr, bar) if bar is not None else logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    if quiet:
+        handler.addFilter(_quiet_filter)
     root = logging.getLogger("mkdocs")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -105,9 +117,21 @@ def _publish_flags(func: F) -> F:
     return _apply(func, [_flag(o) for o in SCHEMA_FLAGS if o.meta.cli and o.meta.cli.scope == "publish"])
 
 
+def _quiet_flag(func: F) -> F:
+    """-q/--quiet (publish, plan, remove): only warnings, errors and the final summary line."""
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Only warnings, errors and the final one-line summary: no progress, no per-object lines.",
+    )(func)
+
+
 def _settings(kwargs: dict[str, Any], *, require_block: bool = True, **extra: Any) -> tuple[Settings, Path]:
     """Config file + flags -> validated settings and the site dir; UsageProblem if either is wrong."""
-    _setup_logging(bool(kwargs.get("verbose")))
+    if kwargs.get("quiet") and kwargs.get("verbose"):
+        raise UsageProblem(PublishError("-q/--quiet and -v/--verbose contradict each other.", "Pass one of them."))
+    _setup_logging(bool(kwargs.get("verbose")), bool(kwargs.get("quiet")))
     overrides = {o.name: kwargs.get(o.name) for o in SCHEMA_FLAGS}
     overrides.update(extra)
     try:
@@ -115,6 +139,15 @@ def _settings(kwargs: dict[str, Any], *, require_block: bool = True, **extra: An
         return loaded.settings, loaded.site_dir
     except PublishError as exc:
         raise UsageProblem(exc) from None
+
+
+def _check_site_dir(site: Path) -> None:
+    """The site folder exists: the first error, before credentials are looked for or AWS is contacted."""
+    if not site.is_dir():
+        raise PublishError(
+            f"Site dir {str(site)!r} does not exist or is not a folder.",
+            "Run `mkdocs build` first, or point site_dir / SITE_DIR at the built site.",
+        )
 
 
 def _guarded(func: Callable[[], int]) -> NoReturn:
@@ -170,12 +203,30 @@ def cli() -> None:
     """
 
 
-def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: bool) -> int:
+def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: bool, as_json: bool = False) -> int:
+    """publish / plan: the site folder, then the engine; a terminal gets the live bar (``cli/progress.py``).
+
+    Without a terminal (CI) the engine's periodic progress lines stay; -q drops both.
+    """
     from mkdocs_s3_crossaccount.engine import publish
 
     extra = {"dry_run": True} if dry_run else {}
     settings, config_site = _settings(kwargs, require_block=site_dir is None, **extra)
-    result = publish(Path(site_dir) if site_dir else config_site, settings, generator=generator_version())
+    site = Path(site_dir) if site_dir else config_site
+    _check_site_dir(site)
+    quiet = bool(kwargs.get("quiet"))
+    bar = Bar(sys.stderr) if not (quiet or settings.dry_run) and is_terminal(sys.stderr, os.environ) else None
+    if bar is not None:
+        _setup_logging(bool(kwargs.get("verbose")), quiet, bar)
+    interval = 0.0 if bar is not None or quiet else 10.0
+    try:
+        with observing(bar.update if bar is not None else None):
+            result = publish(site, settings, progress_interval=interval, generator=generator_version())
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        echo(json.dumps(plan_data(result), indent=2, ensure_ascii=False))
     if dry_run and result.plan.changes:
         return EXIT_CHANGES
     return 0
@@ -185,6 +236,7 @@ def _publish_or_plan(site_dir: str | None, kwargs: dict[str, Any], *, dry_run: b
 @click.argument("site_dir", required=False, type=click.Path(file_okay=False))
 @_config_flags
 @_publish_flags
+@_quiet_flag
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing.")
 def publish_cmd(site_dir: str | None, dry_run: bool, **kwargs: Any) -> None:
     """Publish SITE_DIR (default: site_dir of the config, relative to it) with the plugin block's options."""
@@ -200,12 +252,19 @@ def publish_cmd(site_dir: str | None, dry_run: bool, **kwargs: Any) -> None:
 @click.argument("site_dir", required=False, type=click.Path(file_okay=False))
 @_config_flags
 @_publish_flags
+@_quiet_flag
 @click.option("--exit-code", is_flag=True, help="Exit 3 when something would change, 0 when nothing would.")
-def plan_cmd(site_dir: str | None, exit_code: bool, **kwargs: Any) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the plan as one JSON document on stdout (logs stay on stderr); schema in the docs.",
+)
+def plan_cmd(site_dir: str | None, exit_code: bool, as_json: bool, **kwargs: Any) -> None:
     """Dry run: each upload with its reason, each delete, the unchanged count; changes nothing."""
 
     def body() -> int:
-        code = _publish_or_plan(site_dir, kwargs, dry_run=True)
+        code = _publish_or_plan(site_dir, kwargs, dry_run=True, as_json=as_json)
         return code if exit_code or code != EXIT_CHANGES else 0
 
     _guarded(body)
@@ -352,6 +411,27 @@ def policy_cmd(
                     "Set cloudfront_distribution_id in the plugin block.",
                 )
             )
+        setup = policies.Setup(
+            bucket=settings.bucket,
+            prefix=settings.prefix,
+            role_arn=settings.role_arn,
+            external_id=bool(settings.external_id),
+            web_identity_role_arn=settings.web_identity_role_arn,
+            cloudfront_distribution_id=settings.cloudfront_distribution_id,
+            kms_key_arn=settings.kms_key_arn,
+            cloudfront_function=(
+                cf_function_name(settings.cloudfront_distribution_id)
+                if cloudfront_function and settings.cloudfront_distribution_id
+                else None
+            ),
+            rollback=with_rollback,
+        )
+        if only == "permissions":  # the role's permissions need neither the GitLab project nor the principal
+            try:
+                echo(json.dumps(policies.role_permissions(setup), indent=2))
+            except ValueError as exc:
+                raise UsageProblem(PublishError(str(exc))) from None
+            return 0
         oidc = None
         if gitlab.project or settings.uses_web_identity:
             if not gitlab.project:
@@ -372,25 +452,7 @@ def policy_cmd(
         try:
             if who is not None:
                 who = policies.principal_from_identity(who)
-            docs = policies.policies(
-                policies.Setup(
-                    bucket=settings.bucket,
-                    prefix=settings.prefix,
-                    role_arn=settings.role_arn,
-                    principal=who,
-                    external_id=bool(settings.external_id),
-                    oidc=oidc,
-                    web_identity_role_arn=settings.web_identity_role_arn,
-                    cloudfront_distribution_id=settings.cloudfront_distribution_id,
-                    kms_key_arn=settings.kms_key_arn,
-                    cloudfront_function=(
-                        cf_function_name(settings.cloudfront_distribution_id)
-                        if cloudfront_function and settings.cloudfront_distribution_id
-                        else None
-                    ),
-                    rollback=with_rollback,
-                )
-            )
+            docs = policies.policies(dataclasses.replace(setup, principal=who, oidc=oidc))
         except ValueError as exc:
             raise UsageProblem(PublishError(str(exc))) from None
         if only:
@@ -483,6 +545,7 @@ def cloudfront_function_cmd(site_dir: str | None, write_file: str | None, **kwar
 
 @cli.command("remove")
 @_config_flags
+@_quiet_flag
 @click.option("--yes", is_flag=True, help="Really delete (without it: list what would be deleted).")
 @click.option(
     "--whole-bucket",
@@ -515,7 +578,7 @@ def remove_cmd(yes: bool, whole_bucket: bool, **kwargs: Any) -> None:
         removal = remove_prefix(settings, execute=yes)
         n = len(removal.objects)
         if not yes:
-            for obj in removal.objects:
+            for obj in removal.objects if not kwargs.get("quiet") else ():
                 echo(f"(dryrun) delete: s3://{settings.bucket}/{obj.key}")
             echo(
                 f"Dry run: would delete {n} objects under {removal.destination}; nothing was changed. "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from mkdocs_s3_crossaccount.config.env import FromEnv, plain, resolve_env
+from mkdocs_s3_crossaccount.config.schema import cli_options
 from mkdocs_s3_crossaccount.config.settings import HostOptions, Settings, resolve, unknown_options
 from mkdocs_s3_crossaccount.core.errors import PublishError, SettingsError
 
@@ -187,7 +188,7 @@ def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool
         # No config file here (e.g. a GitLab on_stop job with GIT_STRATEGY: none): flags alone will do.
         if explicit or overrides.get("bucket") is None:
             raise
-        host, settings = validate(given, "the command line")
+        host, settings = validate(given, "the command line", flags=given)
         return Loaded(Path("mkdocs.yml"), settings, host, Path("site"))
     data = read(path)
     try:
@@ -197,24 +198,41 @@ def load(explicit: str | None, overrides: dict[str, Any], *, require_block: bool
             raise
         block = {}
     block.update(given)
-    host, settings = validate(block, str(path))
+    host, settings = validate(block, str(path), flags=given)
     site_dir = Path(str(plain(data.get("site_dir")) or "site"))
     if not site_dir.is_absolute():
         site_dir = path.parent / site_dir
     return Loaded(path, settings, host, site_dir)
 
 
-def validate(block: Mapping[str, Any], source: str) -> tuple[HostOptions, Settings]:
-    """The plugin block's options, validated; PublishError naming each problem (unknown names too)."""
+def flag_name(option: str) -> str:
+    """The CLI flag of an option (``concurrency`` -> ``--concurrency``), with the variable it reads, if any."""
+    flag = "--" + option.replace("_", "-")
+    envvar = next((o.meta.cli.envvar for o in cli_options() if o.name == option and o.meta.cli), None)
+    return f"{flag} (or ${envvar})" if envvar else flag
+
+
+def validate(block: Mapping[str, Any], source: str, *, flags: Collection[str] = ()) -> tuple[HostOptions, Settings]:
+    """The plugin block's options, validated; PublishError naming each problem (unknown names too).
+
+    ``flags``: the options given on the command line (they override the file); a bad value of one
+    of them is blamed on its flag, not on ``source``.
+    """
     problems = []
     try:
         resolved = resolve(resolve_env(block))
     except SettingsError as exc:
+        if exc.option in flags:
+            flag = flag_name(exc.option)
+            raise PublishError(
+                f"Invalid value for {flag}: {exc.rule}",
+                f"Correct {flag} on the command line (it overrides {exc.option} of the config file).",
+            ) from None
         problems.append(str(exc))
     problems += [f"Option '{k}': Unrecognised configuration name: {k}" for k in unknown_options(block)]
     if problems:
         raise PublishError(
             f"Invalid s3-crossaccount options in {source}:\n  " + "\n  ".join(problems),
-            "Correct the options named above (README lists every option and its rules).",
+            "Correct the options named above (the docs' configuration reference lists every option and its rules).",
         )
     return resolved.host, resolved.settings

@@ -8,10 +8,12 @@ requests is the destination's business; the order and the guarantees live here.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from mkdocs_s3_crossaccount.core.destination import Batch, Destination
@@ -35,6 +37,41 @@ class Applied:
     version_ids: dict[str, str] = field(default_factory=dict)  # key -> VersionId of our write (versioning on)
 
 
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """How far one stage of the apply is, for an observer (a host's progress display).
+
+    ``action`` is ``"upload"`` or ``"delete"``; ``done == total`` is that stage's last update.
+    Deletes carry no byte counts (0).
+    """
+
+    action: str
+    done: int
+    total: int
+    done_bytes: int = 0
+    total_bytes: int = 0
+
+
+ProgressObserver = Callable[[ProgressUpdate], None]
+"""Called after each finished upload (from transfer threads) and each delete batch; must be quick."""
+
+_observer: contextvars.ContextVar[ProgressObserver | None] = contextvars.ContextVar("s3xa_observer", default=None)
+
+
+@contextmanager
+def observing(observer: ProgressObserver | None) -> Iterator[None]:
+    """While inside, every apply in this thread reports its progress to ``observer``.
+
+    The host's seam (the CLI's terminal bar) without a parameter through every stage; the
+    periodic log lines (``progress_interval``) are independent of it.
+    """
+    token = _observer.set(observer)
+    try:
+        yield
+    finally:
+        _observer.reset(token)
+
+
 @dataclass
 class Progress:
     """Files and bytes done so far (updated from transfer threads)."""
@@ -44,12 +81,16 @@ class Progress:
     done_files: int = 0
     done_bytes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    observer: ProgressObserver | None = field(default_factory=_observer.get)  # taken in the applying thread
 
     def add(self, up: Upload) -> None:
-        """Count one finished upload."""
+        """Count one finished upload (and tell the observer, if any)."""
         with self.lock:
             self.done_files += 1
             self.done_bytes += up.file.upload_size
+            update = ProgressUpdate("upload", self.done_files, self.total_files, self.done_bytes, self.total_bytes)
+        if self.observer is not None:
+            self.observer(update)
 
 
 class Ticker:
@@ -110,6 +151,8 @@ def upload_all(dest: Destination, plan: Plan, applied: Applied, progress_interva
     if not plan.uploads:
         return
     progress = Progress(len(plan.uploads), plan.upload_bytes)
+    if progress.observer is not None:
+        progress.observer(ProgressUpdate("upload", 0, progress.total_files, 0, progress.total_bytes))
     with Ticker(progress, progress_interval):
         for phase in plan.phases():
             batch = dest.upload_many(phase, progress.add)
@@ -169,9 +212,14 @@ def delete_all(dest: Destination, plan: Plan, applied: Applied) -> None:
     """
     if not plan.deletes:
         return
+    observer = _observer.get()
+    if observer is not None:
+        observer(ProgressUpdate("delete", 0, len(plan.deletes)))
     for group in plan.delete_phases():
         deleted = dest.delete_many(group)
         applied.deleted.extend(deleted.keys)
+        if observer is not None:
+            observer(ProgressUpdate("delete", len(applied.deleted), len(plan.deletes)))
         if deleted.error is not None:
             err = deleted.error
             raise PublishError(

@@ -284,20 +284,27 @@ def rollback_statements(bucket: str, prefix: str, partition: str = "aws") -> lis
     ]
 
 
+def role_permissions(setup: Setup) -> Document:
+    """The documents-account role's permission policy: needs neither the principal nor the OIDC project."""
+    bucket, prefix, role_arn = setup.bucket, setup.prefix, setup.role_arn
+    partition = partition_of(role_arn)
+    grants = Grants(
+        setup.cloudfront_distribution_id, account_of_arn(role_arn), setup.kms_key_arn, setup.cloudfront_function
+    )
+    perms = permission_policy(bucket, prefix, partition, grants)
+    if setup.rollback:
+        perms["Statement"] = [*perms["Statement"], *rollback_statements(bucket, prefix, partition)]
+    return perms
+
+
 def policies(setup: Setup) -> Document:
     """Every document the setup needs, keyed by where it goes."""
-    bucket, prefix, role_arn, principal = setup.bucket, setup.prefix, setup.role_arn, setup.principal
+    role_arn, principal = setup.role_arn, setup.principal
     external_id, oidc, web_identity_role_arn = setup.external_id, setup.oidc, setup.web_identity_role_arn
-    cloudfront_distribution_id, kms_key_arn = setup.cloudfront_distribution_id, setup.kms_key_arn
-    cloudfront_function = setup.cloudfront_function
     account = account_of_arn(role_arn)
     partition = partition_of(role_arn)
     out: Document = {"role_arn": role_arn}
-    perms = permission_policy(
-        bucket, prefix, partition, Grants(cloudfront_distribution_id, account, kms_key_arn, cloudfront_function)
-    )
-    if setup.rollback:
-        perms["Statement"] = [*perms["Statement"], *rollback_statements(bucket, prefix, partition)]
+    perms = role_permissions(setup)
     if oidc is not None and web_identity_role_arn is None:
         out["trust_policy"] = oidc_trust_policy(oidc, account, partition)
         out["permission_policy"] = perms

@@ -65,7 +65,16 @@ class PublishResult:
         return len(self.plan.unchanged)
 
     def summary(self) -> str:
-        """The one-line summary printed at the end."""
+        """The one-line summary printed at the end.
+
+        A refused dry run says so and that nothing would be uploaded or deleted (the real publish
+        stops before any change); the refusal line above it says what was refused and why.
+        """
+        if self.dry_run and self.plan.refusal:
+            return (
+                f"Dry run for {self.destination}: refused by the deletion guard, so this publish would upload 0 "
+                f"and delete 0 (unchanged {self.unchanged}); nothing was changed"
+            )
         if self.dry_run:
             return (
                 f"Dry run for {self.destination}: would upload {len(self.plan.uploads)} "
@@ -86,13 +95,60 @@ class PublishResult:
 
 
 def plan_lines(plan: Plan, bucket: str) -> list[str]:
-    """One line per planned change, like `aws s3 sync --dryrun`."""
+    """One line per planned change, like `aws s3 sync --dryrun`.
+
+    When the deletion guard refuses, the stale objects are listed as refused deletes and the last
+    line says the publish would stop before changing anything.
+    """
     lines = [f"(dryrun) upload: {u.file.rel} to s3://{bucket}/{u.file.key} ({u.reason})" for u in plan.uploads]
     lines += [f"(dryrun) update headers: s3://{bucket}/{u.file.key} ({u.reason})" for u in plan.copies]
-    lines += [f"(dryrun) delete: s3://{bucket}/{d.key}" for d in plan.deletes]
+    verb = "refused delete" if plan.refusal else "delete"
+    lines += [f"(dryrun) {verb}: s3://{bucket}/{d.key}" for d in plan.deletes]
     if plan.refusal:
-        lines.append(f"(dryrun) deletes would be refused: {plan.refusal}")
+        lines.append(f"(dryrun) refused: {plan.refusal} A publish would stop before any upload or delete.")
     return lines
+
+
+PLAN_SCHEMA = 1
+"""Version of ``plan_data``'s document (`plan --json`); bumped when a field changes meaning or goes."""
+
+
+def plan_data(result: PublishResult) -> dict[str, Any]:
+    """The plan of a dry run as one JSON document (`plan --json`; docs/pages/command-line.md has the schema).
+
+    The lists are what the diff found; ``counts`` is what this publish would do, so a refused plan
+    (``refusal`` set) counts 0 uploads and 0 deletes.
+    """
+    plan = result.plan
+    refused = plan.refusal is not None
+    return {
+        "schema": PLAN_SCHEMA,
+        "destination": result.destination,
+        "bucket": result.bucket,
+        "prefix": result.prefix,
+        "region": result.region,
+        "role_arn": result.role_arn,
+        "identity_arn": result.identity_arn,
+        "account": result.account,
+        "refusal": plan.refusal,
+        "changes": plan.changes and not refused,
+        "counts": {
+            "uploads": 0 if refused else len(plan.uploads),
+            "header_updates": 0 if refused else len(plan.copies),
+            "deletes": 0 if refused else len(plan.deletes),
+            "unchanged": len(plan.unchanged),
+            "local": plan.local_count,
+            "remote": plan.remote_count,
+        },
+        "upload_bytes": 0 if refused else plan.upload_bytes,
+        "uploads": [
+            {"path": u.file.rel, "key": u.file.key, "reason": str(u.reason), "bytes": u.file.upload_size}
+            for u in plan.uploads
+        ],
+        "header_updates": [{"path": u.file.rel, "key": u.file.key, "reason": str(u.reason)} for u in plan.copies],
+        "deletes": [{"path": d.rel, "key": d.key, "bytes": d.size} for d in plan.deletes],
+        "invalidation_paths": list(result.invalidation_paths),
+    }
 
 
 def site_url(template: str, bucket: str, prefix: str, region: str) -> str:
@@ -107,7 +163,9 @@ def site_url(template: str, bucket: str, prefix: str, region: str) -> str:
 def report_data(result: PublishResult) -> dict[str, Any]:
     """The JSON report: where, as whom, what changed and why."""
     plan = result.plan
-    if result.dry_run:
+    if result.dry_run and plan.refusal:  # a refused publish stops before any change
+        uploads, deletes = [], []
+    elif result.dry_run:
         uploads = [{"key": u.file.key, "reason": str(u.reason), "bytes": u.file.size} for u in plan.uploads]
         deletes = [d.key for d in plan.deletes]
     else:
@@ -135,6 +193,7 @@ def report_data(result: PublishResult) -> dict[str, Any]:
         "retries": result.retries,
         "uploaded": uploads,
         "deleted": deletes,
+        **({"refusal": plan.refusal} if result.dry_run and plan.refusal else {}),
         **({"error": str(result.followup_error)} if result.followup_error else {}),
     }
 

@@ -117,3 +117,25 @@ def test_failure_is_exit_1_without_traceback(run_cli: Run, project: Path, accoun
     res = run_cli("publish", "--bucket", "no-such-docs-bucket", cwd=project)
     assert res.code == 1
     assert "does not exist" in _one_error(res.err)
+
+
+def test_a_bad_flag_value_is_blamed_on_the_flag(run_cli: Run, project: Path, docs_bucket: Any) -> None:
+    """Issue 14: `--concurrency 0` was reported as "Invalid s3-crossaccount options in mkdocs.yml"."""
+    res = run_cli("publish", "--concurrency", "0", cwd=project)
+    assert res.code == 2, res.text
+    line = _one_error(res.err)
+    assert line == "Error: Invalid value for --concurrency: 0 must be between 1 and 64."
+    assert "mkdocs.yml" not in line and "Correct --concurrency on the command line" in res.err
+    res = run_cli("plan", "--max-delete-share", "3", cwd=project)
+    assert res.code == 2 and "Invalid value for --max-delete-share: 3.0 must be a share" in _one_error(res.err)
+    res = run_cli("publish", "--concurrency", "abc", cwd=project)  # click's own type check names the flag too
+    assert res.code == 2 and "Invalid value for '--concurrency': 'abc' is not a valid integer" in res.err
+    # a bad value in the file still names the file and the option
+    (project / "mkdocs.yml").write_text(plugin_yaml(concurrency="0"), encoding="utf-8")
+    res = run_cli("publish", cwd=project)
+    assert res.code == 2
+    assert "Invalid s3-crossaccount options in mkdocs.yml" in _one_error(res.err)
+    assert "Option 'concurrency': 0 must be between 1 and 64" in res.err
+    res = run_cli("publish", "--concurrency", "4", cwd=project)  # the flag overrides the bad file value
+    assert res.code == 0, res.text
+    assert bucket_objects(docs_bucket)

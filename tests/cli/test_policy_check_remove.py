@@ -12,7 +12,7 @@ import pytest
 
 from mkdocs_s3_crossaccount import Settings, publish
 from mkdocs_s3_crossaccount.aws.preflight import remove_prefix, run_checks
-from tests.cli.conftest import SITE, Call, Run, write_site
+from tests.cli.conftest import SITE, Call, Run, plugin_yaml, write_site
 from tests.conftest import BUCKET, DEV_ACCOUNT, EXTERNAL_ID, ROLE_ARN, bucket_objects
 from tests.policy_eval import Request, allows, s3_requests
 
@@ -61,6 +61,24 @@ def test_policy_for_gitlab_oidc(run_cli: Run, project: Path, tmp_path: Path, acc
     assert "aws iam create-role --role-name docs-publisher" in res.err
     bad = run_cli("policy", "--gitlab-project", "not a project", cwd=project)
     assert bad.code == 2 and "GitLab project path" in bad.err
+
+
+def test_only_permissions_needs_no_gitlab_project_nor_credentials(
+    run_cli: Run, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: with an OIDC config, `policy --only permissions` demanded --gitlab-project (only the trust
+    policy needs it); nor does it need the current identity (no credentials, no AWS call)."""
+    monkeypatch.delenv("DOCS_EXTERNAL_ID")  # --external-id reads it; OIDC straight into the role takes none
+    oidc = {"web_identity_token_env": "GITLAB_OIDC_TOKEN", "external_id": "null"}
+    (project / "mkdocs.yml").write_text(plugin_yaml(**oidc), encoding="utf-8")
+    no_keys = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    res = run_cli("policy", "--prefix", "docs", "--only", "permissions", cwd=project, env=no_keys)
+    assert res.code == 0, res.text
+    full = run_cli("policy", "--prefix", "docs", "--gitlab-project", "docs-team/handbook", cwd=project)
+    assert full.code == 0, full.text
+    assert json.loads(res.out) == json.loads(full.out)["permission_policy"]
+    trust = run_cli("policy", "--prefix", "docs", "--only", "trust", cwd=project)
+    assert trust.code == 2 and "needs the GitLab project" in trust.err  # the trust policy still does
 
 
 # `check` asks for the versioning status (for rollback) and reports a denial as information;

@@ -27,6 +27,8 @@ ECHO = {False: f"Request {NAMED} was rejected (ExternalId {EXTERNAL_ID})", True:
 COMMANDS = {
     "publish": ("publish", "--report-file", "report.json"),
     "plan": ("plan", "--report-file", "report.json"),
+    "plan-json": ("plan", "--json", "-q"),
+    "publish-quiet": ("publish", "-q"),
     "check": ("check",),
     "policy": ("policy",),
     "remove": ("remove", "--prefix", "review-1"),

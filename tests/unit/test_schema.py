@@ -19,7 +19,7 @@ from mkdocs_s3_crossaccount.core.errors import PublishError, SettingsError
 from mkdocs_s3_crossaccount.hosts.options import PluginOptions
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mkdocs_s3_crossaccount"
-NOT_OPTIONS = {"config_file", "verbose", "dry_run", "exit_code", "site_dir", "help"}
+NOT_OPTIONS = {"config_file", "verbose", "quiet", "as_json", "dry_run", "exit_code", "site_dir", "help"}
 
 
 def test_every_option_has_a_doc() -> None:
