@@ -27,27 +27,28 @@ MANIFEST_KEY = ".mkdocs-s3-crossaccount/manifest.json"
 PART = 8 * 1024 * 1024
 
 
-def etag_of(path: str) -> str:
-    """Single-part MD5, or s3transfer's MD5-of-8-MiB-parts above 8 MiB."""
+def etags_of(path: str) -> set[str]:
+    """The ETags an object of this file may have: its MD5, and above 8 MiB s3transfer's MD5 of 8-MiB parts."""
     whole = hashlib.md5(usedforsecurity=False)
     parts: list[bytes] = []
     with open(path, "rb") as fh:
         while block := fh.read(PART):
             whole.update(block)
             parts.append(hashlib.md5(block, usedforsecurity=False).digest())
-    if os.path.getsize(path) < PART:
-        return whole.hexdigest()
-    return hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest() + f"-{len(parts)}"
+    found = {whole.hexdigest()}
+    if os.path.getsize(path) >= PART:
+        found.add(hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest() + f"-{len(parts)}")
+    return found
 
 
-def local_files(site: str) -> dict[str, str]:
+def local_files(site: str) -> dict[str, set[str]]:
     paths = {}
     for top, _dirs, names in os.walk(site):
         for name in names:
             path = os.path.join(top, name)
             paths[os.path.relpath(path, site).replace(os.sep, "/")] = path
     with ThreadPoolExecutor(4) as pool:
-        return dict(zip(paths, pool.map(etag_of, paths.values()), strict=True))
+        return dict(zip(paths, pool.map(etags_of, paths.values()), strict=True))
 
 
 def main() -> int:
@@ -77,7 +78,7 @@ def main() -> int:
             s3.get_object(Bucket=args.bucket, Key=MANIFEST_KEY)["Body"].read()
         local = hashed.result()
         s3.delete_object(Bucket=args.bucket, Key=LOCK_KEY)
-    changed = sum(1 for key, etag in local.items() if remote.get(key) != etag)
+    changed = sum(1 for key, etags in local.items() if remote.get(key) not in etags)
     print(f"floor: {len(local)} files, uploads={changed}")
     return 0
 

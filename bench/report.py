@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import tools
 
+BENCH_NOTES = Path(__file__).resolve().parent / "targets-notes.md"  # hand-written, rendered after the targets
+
 if TYPE_CHECKING:
     from run import Cell, Results
 
@@ -397,6 +399,9 @@ def render(results: Results, titles: Mapping[str, str]) -> str:
         lines += ["Not measured: " + "; ".join(results.missing) + ".", ""]
     lines += ["## Results", "", render_tables(results, titles), ""]
     lines += ["## Targets", "", *_targets(results), ""]
+    explained = BENCH_NOTES.read_text(encoding="utf-8").strip() if BENCH_NOTES.is_file() else ""
+    if explained:  # hand-written: the profile and the reason where a target is not met
+        lines += [explained, ""]
     if results.notes:
         lines += ["## Notes", "", *[f"- {n}" for n in results.notes], ""]
     lines.append(METHOD)

@@ -405,6 +405,15 @@ def write_report(results: Results, output: Path, raw: Path, *, partial: bool) ->
     output.write_text(text)
 
 
+def load_results(raw: Path) -> Results:
+    """A run's raw JSON (as ``write_report`` wrote it) back as Results, to render the report again."""
+    data = json.loads(raw.read_text())
+    cells = [Cell(**{**c, "runs": [RunResult(**r) for r in c["runs"]]}) for c in data.pop("cells")]
+    data["site_bytes"] = {int(k): v for k, v in data.get("site_bytes", {}).items()}
+    data["load_samples"] = [(str(a), float(b)) for a, b in data.get("load_samples", [])]
+    return Results(**data, cells=cells)
+
+
 def _per_size(spec: str) -> dict[int, list[str]]:
     """ "10000=full,mtime;50000=noop" -> {10000: ["full", "mtime"], 50000: ["noop"]}."""
     out: dict[int, list[str]] = {}
@@ -471,7 +480,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-verify", action="store_true", help="skip bucket checks")
     parser.add_argument("--output", type=Path, help="report path (default: see --quick)")
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RAW_JSON",
+        help="write the report again from a run's raw results (after editing bench/targets-notes.md); measure nothing",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        rendered = load_results(args.render)
+        out = args.output or REPO_DIR / "BENCHMARKS.md"
+        write_report(rendered, out, args.render, partial=any("INTERRUPTED" in n for n in rendered.notes))
+        log(f"report: {out} (from {args.render})")
+        return 0
 
     if args.quick:
         args.sizes = "50"
