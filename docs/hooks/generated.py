@@ -23,14 +23,6 @@ PLACEHOLDER = (
     "generates this table from the option definitions. Install the package from the same checkout "
     "(`pip install -e '.[docs]'`) and build again.\n"
 )
-# Wording of bench/run.py's report mapped to the names these docs use.
-BENCHMARK_WORDS = (
-    ("seed-cp", "script-cp"),
-    ("the seed's script", "the assume-role + cp script"),
-    ("seed's script", "The assume-role + cp script"),
-    ("as the seed job", "as such a job"),
-    ("the seed", "the assume-role + cp script"),
-)
 
 
 def options_markdown() -> str:
@@ -49,8 +41,6 @@ def benchmarks_markdown(config_file: str) -> str:
         return '!!! warning "No benchmark report"\n    `BENCHMARKS.md` was not found next to `docs/`.\n'
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"\A# [^\n]*\n", "", text)  # the page has its own title
-    for old, new in BENCHMARK_WORDS:
-        text = text.replace(old, new)
     return re.sub(r"^(#+) ", r"#\1 ", text, flags=re.MULTILINE)  # one level below the page title
 
 
