@@ -232,11 +232,14 @@ class _Go:
     def __init__(self) -> None:
         self.decided = threading.Event()
         self.stop = threading.Event()  # the child is ending: whoever waits gives up
+        self.unwinding = threading.Event()  # the publish is stopping: a SIGTERM must not cut its cleanup short
         self.go = False
         threading.Thread(target=self._read, name="s3xa-early-go", daemon=True).start()
 
     def _read(self) -> None:
         self.go = sys.stdin.buffer.readline().strip() == b"go"
+        if not self.go:
+            self.unwinding.set()
         self.decided.set()
 
     def wait(self) -> None:
@@ -261,6 +264,18 @@ def child_main() -> int:
     word = _Go()
 
     from mkdocs_s3_crossaccount.engine import SiteBuiltLater, Terminated, publish
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # When the build process dies, both arrive: the end of the pipe (abort) and SIGTERM (PR_SET_PDEATHSIG).
+        # Whichever is first unwinds the publish; the other must not interrupt the lock's release.
+        if word.unwinding.is_set():
+            return
+        word.unwinding.set()
+        word.stop.set()
+        log.warning("SIGTERM: stopping the publish (nothing new starts; the lock is released)")
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, on_sigterm)  # the engine keeps a host's own handler
 
     try:
         publish(SiteBuiltLater(request.site_dir, word.wait), request.settings, generator=request.generator)

@@ -8,13 +8,16 @@ bucket as it was (the lock released); with the option off nothing happens before
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import BUCKET, EXTERNAL_ID, ROLE_ARN, Accounts, bucket_objects
-from tests.integration.test_mkdocs_e2e import build, job_env, summary_of
+from tests.integration.test_mkdocs_e2e import build, host_cmd, job_env, summary_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -46,6 +49,8 @@ def on_post_build(config, **kwargs):
         fh.write("lock held during the build" if seen else "no lock during the build")
     if os.environ.get("WATCH_FAIL"):
         raise RuntimeError("the build breaks after the lock was seen")
+    if os.environ.get("WATCH_HANG"):
+        time.sleep(600)  # the test kills the build here
 '''
 
 
@@ -116,3 +121,29 @@ def test_prepare_during_build_false_publishes_after_the_build_in_the_mkdocs_proc
     assert report.read_text() == "no lock during the build"
     assert "uploaded " in summary_of(result.stderr)
     assert LOCK_KEY not in bucket_objects(docs_bucket)
+
+
+def test_a_killed_build_stops_the_publishing_process_which_releases_the_lock(
+    site_copy: Path, tmp_path: Path, accounts: Accounts, docs_bucket: Any
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the child learns of its parent's death through PR_SET_PDEATHSIG (Linux)")
+    _with_watcher(site_copy)
+    report = tmp_path / "watch.txt"
+    env = job_env(accounts, WATCH_SECONDS="30", WATCH_REPORT=str(report), WATCH_HANG="1")
+    proc = subprocess.Popen(host_cmd("build"), cwd=site_copy, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not report.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert report.exists() and report.read_text() == "lock held during the build"
+        proc.kill()  # kill -9: no handler runs in the build process
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 30
+    while LOCK_KEY in bucket_objects(docs_bucket) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(bucket_objects(docs_bucket)) == []  # the child unwound: lock released, nothing published
