@@ -145,11 +145,11 @@ def test_crt_retries_throttling(tmp_path: Path, accounts: Accounts, docs_bucket:
 
 
 def test_crt_without_awscrt_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TRANSFER_ENV, raising=False)  # the suite's override (--transfer) would win over "crt"
     monkeypatch.setattr(crt_transfer, "available", lambda: False)
     with pytest.raises(PublishError) as info:
         crt_transfer.choose("crt")
     assert "awscrt" in str(info.value) and "transfer: auto" in str(info.value)
-    monkeypatch.delenv(TRANSFER_ENV, raising=False)
     assert crt_transfer.choose("auto") == "botocore"
 
 
