@@ -23,7 +23,7 @@ source_profile = gone
 role_arn = arn:aws:iam::123456789012:role/r
 source_profile = self-sourced
 """
-CREDENTIALS = "[keys-only]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = not-a-real-secret-0123\n"
+CREDENTIALS = "[keys-only]\naws_access_key_id = fake-key-id-for-tests\naws_secret_access_key = not-a-real-secret-0123\n"
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_aws_profile_names_the_profile_the_variable_and_the_files(
         f"{aws_files} (set by AWS_CONFIG_FILE)" in text and "credentials (set by AWS_SHARED_CREDENTIALS_FILE)" in text
     )
     assert "'dev'" in text and "'keys-only'" in text  # the names that are there (never a value)
-    assert "not-a-real-secret" not in text and "AKIAEXAMPLE" not in text
+    assert "not-a-real-secret" not in text and "fake-key-id-for-tests" not in text
 
 
 def test_the_profile_option_is_named_as_the_source(aws_files: Path) -> None:
