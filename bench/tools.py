@@ -178,20 +178,14 @@ class Tool:
         raise NotImplementedError
 
 
+def _site_and_target(site: Path, target: Target) -> list[str]:
+    """SITE --bucket B --role-arn ARN --region R: what our CLI and the floor script both take."""
+    return [str(site), "--bucket", target.bucket, "--role-arn", target.role_arn, "--region", target.region]
+
+
 class Ours(Tool):
     def argv(self, site: Path, target: Target) -> list[str]:
-        return [
-            str(self.executable),
-            "publish",
-            str(site),
-            "--bucket",
-            target.bucket,
-            "--role-arn",
-            target.role_arn,
-            "--region",
-            target.region,
-            *self.extra_args,
-        ]
+        return [str(self.executable), "publish", *_site_and_target(site, target), *self.extra_args]
 
     def uploads(self, stdout: str, stderr: str) -> int | None:
         return parse_ours_uploads(stdout + "\n" + stderr)
@@ -233,23 +227,13 @@ class Floor(Tool):
     """``floor.py``: the calls an unchanged publish cannot skip, made bare with boto3 (our no-op's yardstick)."""
 
     def argv(self, site: Path, target: Target) -> list[str]:
-        return [
-            str(self.executable),
-            str(BENCH_DIR / "floor.py"),
-            str(site),
-            "--bucket",
-            target.bucket,
-            "--role-arn",
-            target.role_arn,
-            "--region",
-            target.region,
-        ]
+        return [str(self.executable), str(BENCH_DIR / "floor.py"), *_site_and_target(site, target)]
 
     def uploads(self, stdout: str, stderr: str) -> int | None:
         return parse_ours_uploads(stdout)
 
 
-class SeedCp(Tool):
+class ScriptCp(Tool):
     """``script_publish.sh``; ``executable`` is the ``aws`` it runs."""
 
     def argv(self, site: Path, target: Target) -> list[str]:
@@ -324,7 +308,7 @@ def make_tools(
                 missing.append("script-cp: aws not installed")
                 continue
             tools.append(
-                SeedCp(
+                ScriptCp(
                     "script-cp",
                     "script: aws sts assume-role + aws s3 cp --recursive",
                     aws,
